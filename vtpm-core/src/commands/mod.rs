@@ -1,0 +1,359 @@
+//! Part 3 commands, one module per chapter, and the command table.
+//!
+//! [`TABLE`] is the single source of truth for every command: its code,
+//! its handles and their authorization roles, its `TPMA_CC` attributes and
+//! its handler. Dispatch, authorization and `GetCapability(TPM_CAP_COMMANDS)`
+//! all read it.
+
+pub mod capability;
+pub mod clock;
+pub mod hash;
+pub mod pcr;
+pub mod random;
+pub mod startup;
+pub mod testing;
+
+use crate::engine::Ctx;
+use crate::wire::{cc, CommandCode, Handle, Params, TpmResult, Writer};
+
+/// A command's parameters, read in order from the parameter area.
+pub trait FromParams: Sized {
+    /// Read every parameter; errors carry `TPM_RC_P + n`.
+    fn from_params(p: &mut Params<'_>) -> TpmResult<Self>;
+}
+
+/// A command's response: an optional handle and the parameter area.
+pub trait ToParams {
+    /// The handle returned in the response handle area (`rHandle`).
+    fn response_handle(&self) -> Option<Handle> {
+        None
+    }
+    /// Write the response parameters.
+    fn marshal_params(&self, w: &mut Writer);
+}
+
+/// No parameters.
+#[derive(Debug, Default)]
+pub struct NoParams;
+
+impl FromParams for NoParams {
+    fn from_params(_: &mut Params<'_>) -> TpmResult<Self> {
+        Ok(NoParams)
+    }
+}
+impl ToParams for NoParams {
+    fn marshal_params(&self, _: &mut Writer) {}
+}
+
+/// Declare a parameter structure whose fields are read and written in order.
+#[macro_export]
+macro_rules! tpm_params {
+    ($(#[$m:meta])* pub struct $name:ident { $($(#[$fm:meta])* pub $f:ident : $t:ty),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug)]
+        pub struct $name { $($(#[$fm])* pub $f: $t),* }
+        impl $crate::commands::FromParams for $name {
+            fn from_params(p: &mut $crate::wire::Params<'_>) -> $crate::wire::TpmResult<Self> {
+                Ok($name { $($f: p.next()?),* })
+            }
+        }
+        impl $crate::commands::ToParams for $name {
+            fn marshal_params(&self, w: &mut $crate::wire::Writer) {
+                $( $crate::wire::Marshal::marshal(&self.$f, w); )*
+            }
+        }
+    };
+}
+
+/// A Part 3 command: typed input, typed output, one handler.
+pub trait Command {
+    /// Parameters.
+    type In: FromParams;
+    /// Response.
+    type Out: ToParams;
+    /// Run the command. `handles` are the command's handles, already
+    /// validated and authorized.
+    fn run(ctx: &mut Ctx<'_>, handles: &[Handle], input: Self::In) -> TpmResult<Self::Out>;
+}
+
+/// The table's view of a handler: parameters in, response out.
+pub type Handler =
+    fn(&mut Ctx<'_>, &[Handle], &mut Params<'_>, &mut Writer) -> TpmResult<Option<Handle>>;
+
+/// Adapter from a typed [`Command`] to a [`Handler`]: unmarshal every
+/// parameter, require the area to be consumed exactly, run, marshal.
+pub fn dispatch<C: Command>(
+    ctx: &mut Ctx<'_>,
+    handles: &[Handle],
+    p: &mut Params<'_>,
+    out: &mut Writer,
+) -> TpmResult<Option<Handle>> {
+    let input = C::In::from_params(p)?;
+    p.finish()?;
+    let output = C::run(ctx, handles, input)?;
+    output.marshal_params(out);
+    Ok(output.response_handle())
+}
+
+/// Which authorization a handle needs (Part 3, each command's
+/// "Auth Index" / "Auth Role").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthRole {
+    /// No authorization.
+    None,
+    /// USER role.
+    User,
+    /// ADMIN role.
+    Admin,
+    /// DUP role.
+    Dup,
+}
+
+/// What a handle in the handle area may be (the Part 2 `TPMI_` type of
+/// the handle parameter).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandleKind {
+    /// `TPMI_DH_PCR` (0..23), optionally `+NULL`.
+    Pcr {
+        /// `TPM_RH_NULL` accepted.
+        null: bool,
+    },
+    /// One of a fixed set of permanent handles (`TPMI_RH_*`).
+    Permanent(&'static [Handle]),
+}
+
+/// One handle of a command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HandleSpec {
+    /// Allowed values.
+    pub kind: HandleKind,
+    /// Authorization needed.
+    pub auth: AuthRole,
+}
+
+/// A row of the command table.
+#[derive(Debug)]
+pub struct CommandDef {
+    /// The command code.
+    pub cc: CommandCode,
+    /// The command's name in Part 3.
+    pub name: &'static str,
+    /// The handle area.
+    pub handles: &'static [HandleSpec],
+    /// `TPMA_CC.nv`: may write NV (persistent state is snapshotted and committed).
+    pub nv: bool,
+    /// `TPMA_CC.extensive`: may flush many objects.
+    pub extensive: bool,
+    /// `TPMA_CC.flushed`: flushes the objects in its handle area.
+    pub flushed: bool,
+    /// `TPMA_CC.rHandle`: returns a handle.
+    pub r_handle: bool,
+    /// First command parameter is a TPM2B that a session may encrypt.
+    pub decrypt: bool,
+    /// First response parameter is a TPM2B that a session may encrypt.
+    pub encrypt: bool,
+    /// The handler.
+    pub run: Handler,
+}
+
+impl CommandDef {
+    /// The `TPMA_CC` value (Part 2, 8.9).
+    pub fn attributes(&self) -> u32 {
+        let c_handles = u32::try_from(self.handles.len()).unwrap_or(0) & 0x7;
+        (self.cc.0 & 0xFFFF)
+            | u32::from(self.nv) << 22
+            | u32::from(self.extensive) << 23
+            | u32::from(self.flushed) << 24
+            | c_handles << 25
+            | u32::from(self.r_handle) << 28
+            | u32::from(self.cc.0 & 0x2000_0000 != 0) << 29
+    }
+
+    /// Number of handles that need authorization.
+    pub fn auth_count(&self) -> usize {
+        self.handles
+            .iter()
+            .filter(|h| h.auth != AuthRole::None)
+            .count()
+    }
+}
+
+const fn h(kind: HandleKind, auth: AuthRole) -> HandleSpec {
+    HandleSpec { kind, auth }
+}
+
+use crate::wire::consts::rh;
+use AuthRole::User;
+use HandleKind::{Pcr, Permanent};
+
+const PLATFORM: &[Handle] = &[rh::PLATFORM];
+
+/// Defaults for a row; each entry overrides what differs.
+const BASE: CommandDef = CommandDef {
+    cc: CommandCode(0),
+    name: "",
+    handles: &[],
+    nv: false,
+    extensive: false,
+    flushed: false,
+    r_handle: false,
+    decrypt: false,
+    encrypt: false,
+    run: unimplemented_handler,
+};
+
+fn unimplemented_handler(
+    _: &mut Ctx<'_>,
+    _: &[Handle],
+    _: &mut Params<'_>,
+    _: &mut Writer,
+) -> TpmResult<Option<Handle>> {
+    Err(crate::wire::Rc::COMMAND_CODE)
+}
+
+/// The command table, sorted by command code.
+pub static TABLE: &[CommandDef] = &[
+    CommandDef {
+        cc: cc::PCR_ALLOCATE,
+        name: "PCR_Allocate",
+        handles: &[h(Permanent(PLATFORM), User)],
+        nv: true,
+        run: dispatch::<pcr::PcrAllocate>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::PCR_EVENT,
+        name: "PCR_Event",
+        handles: &[h(Pcr { null: true }, User)],
+        nv: true,
+        decrypt: true,
+        run: dispatch::<pcr::PcrEvent>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::PCR_RESET,
+        name: "PCR_Reset",
+        handles: &[h(Pcr { null: false }, User)],
+        nv: true,
+        run: dispatch::<pcr::PcrReset>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::INCREMENTALSELFTEST,
+        name: "IncrementalSelfTest",
+        run: dispatch::<testing::IncrementalSelfTest>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::SELFTEST,
+        name: "SelfTest",
+        run: dispatch::<testing::SelfTest>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::STARTUP,
+        name: "Startup",
+        nv: true,
+        run: dispatch::<startup::Startup>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::SHUTDOWN,
+        name: "Shutdown",
+        nv: true,
+        run: dispatch::<startup::Shutdown>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::STIRRANDOM,
+        name: "StirRandom",
+        decrypt: true,
+        run: dispatch::<random::StirRandom>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::GETCAPABILITY,
+        name: "GetCapability",
+        run: dispatch::<capability::GetCapability>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::GETRANDOM,
+        name: "GetRandom",
+        encrypt: true,
+        run: dispatch::<random::GetRandom>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::GETTESTRESULT,
+        name: "GetTestResult",
+        encrypt: true,
+        run: dispatch::<testing::GetTestResult>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::HASH,
+        name: "Hash",
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<hash::Hash>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::PCR_READ,
+        name: "PCR_Read",
+        run: dispatch::<pcr::PcrRead>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::READCLOCK,
+        name: "ReadClock",
+        run: dispatch::<clock::ReadClock>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::PCR_EXTEND,
+        name: "PCR_Extend",
+        handles: &[h(Pcr { null: true }, User)],
+        nv: true,
+        run: dispatch::<pcr::PcrExtend>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::TESTPARMS,
+        name: "TestParms",
+        run: dispatch::<capability::TestParms>,
+        ..BASE
+    },
+];
+
+/// Find a command by code.
+pub fn lookup(code: CommandCode) -> Option<&'static CommandDef> {
+    TABLE
+        .binary_search_by_key(&code, |d| d.cc)
+        .ok()
+        .and_then(|i| TABLE.get(i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_sorted_and_unique() {
+        for w in TABLE.windows(2) {
+            assert!(
+                w[0].cc < w[1].cc,
+                "{} must come before {}",
+                w[0].name,
+                w[1].name
+            );
+        }
+    }
+
+    #[test]
+    fn attributes_encode_handle_count() {
+        let d = lookup(cc::PCR_EXTEND).map(|d| d.attributes());
+        assert_eq!(d, Some(0x0000_0182 | 1 << 22 | 1 << 25));
+    }
+}

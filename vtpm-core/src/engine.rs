@@ -1,0 +1,620 @@
+//! The command pipeline (Part 3, 5: "Command Processing") and the TPM's
+//! life cycle signals.
+//!
+//! `execute` follows the order of the reference `ExecuteCommand`: header,
+//! command code, startup state, handle area, entity checks, authorization
+//! area, parameters and handler, response sessions, response header. All
+//! checks happen before the handler changes anything; a command that
+//! changed persistent state commits it through the platform before the
+//! success response is built.
+
+use alloc::vec::Vec;
+
+use crate::auth::{self, SessionKind};
+use crate::commands::{self, AuthRole, CommandDef, HandleKind};
+use crate::config::Config;
+use crate::crypto::Drbg;
+use crate::platform::{Platform, PlatformError};
+use crate::state::{PersistentState, Phase, StateLoadError, VolatileState};
+use crate::wire::consts::{ht, rh, st};
+use crate::wire::types::{ClockInfo, TimeInfo};
+use crate::wire::{cc, CommandCode, Handle, Params, Rc, Reader, StructTag, TpmResult, Writer};
+
+/// Why an engine could not be created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateError {
+    /// The platform gave no entropy.
+    Entropy,
+    /// The first commit of a freshly manufactured state failed.
+    Commit,
+    /// Serializing the state failed.
+    Serialize,
+    /// The stored state could not be loaded.
+    Load(StateLoadError),
+}
+
+impl core::fmt::Display for StateError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            StateError::Entropy => f.write_str("no entropy from the platform"),
+            StateError::Commit => f.write_str("could not commit the manufactured state"),
+            StateError::Serialize => f.write_str("could not serialize the state"),
+            StateError::Load(e) => write!(f, "could not load the TPM state: {e}"),
+        }
+    }
+}
+
+/// A TPM: persistent state, volatile state and the platform it runs on.
+pub struct Tpm<P: Platform> {
+    platform: P,
+    config: Config,
+    p: PersistentState,
+    v: VolatileState,
+}
+
+impl<P: Platform> core::fmt::Debug for Tpm<P> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Tpm")
+            .field("phase", &self.v.phase)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a handler sees: the TPM's state, the platform, and the command's
+/// context. Handlers change persistent state only through `p` and then
+/// call [`Ctx::mark_dirty`].
+pub struct Ctx<'a> {
+    /// Persistent state.
+    pub p: &'a mut PersistentState,
+    /// Volatile state.
+    pub v: &'a mut VolatileState,
+    /// The platform.
+    pub platform: &'a mut dyn Platform,
+    /// Configuration.
+    pub config: &'a Config,
+    /// Locality of the current command.
+    pub locality: u8,
+    /// The command being executed.
+    pub command: CommandCode,
+    dirty: bool,
+}
+
+impl core::fmt::Debug for Ctx<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Ctx")
+            .field("locality", &self.locality)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Ctx<'_> {
+    /// Persistent state changed: commit it before answering success.
+    pub fn mark_dirty(&mut self) {
+        self.dirty = true;
+    }
+
+    /// Random bytes from the TPM's DRBG.
+    pub fn random(&mut self, out: &mut [u8]) {
+        self.v.drbg.generate(out);
+    }
+
+    /// The platform's monotonic clock.
+    pub fn now_ms(&mut self) -> u64 {
+        self.platform.monotonic_ms()
+    }
+
+    /// `TPMS_CLOCK_INFO` now.
+    pub fn clock_info(&mut self) -> ClockInfo {
+        let now = self.platform.monotonic_ms();
+        ClockInfo {
+            clock: current_clock(self.p, self.v, now),
+            reset_count: self.p.reset_count,
+            restart_count: self.p.restart_count,
+            safe: self.v.clock_safe,
+        }
+    }
+
+    /// `TPMS_TIME_INFO` now.
+    pub fn time_info(&mut self) -> TimeInfo {
+        let now = self.platform.monotonic_ms();
+        let clock_info = self.clock_info();
+        TimeInfo {
+            time: now.saturating_sub(self.v.init_ms),
+            clock_info,
+        }
+    }
+
+    /// The proof value of a hierarchy (Part 1, 14.4), `None` for a handle
+    /// that is not a hierarchy.
+    pub fn hierarchy_proof(&self, hierarchy: Handle) -> Option<&[u8]> {
+        match hierarchy {
+            rh::OWNER => Some(&self.p.sh_proof),
+            rh::ENDORSEMENT => Some(&self.p.eh_proof),
+            rh::PLATFORM => Some(&self.p.ph_proof),
+            rh::NULL => Some(&self.v.null_proof),
+            _ => None,
+        }
+    }
+
+    /// Is a hierarchy enabled (Part 1, 13.x; `TPMA_STARTUP_CLEAR`)?
+    pub fn hierarchy_enabled(&self, hierarchy: Handle) -> bool {
+        match hierarchy {
+            rh::OWNER => self.v.startup_clear.sh_enable,
+            rh::ENDORSEMENT => self.v.startup_clear.eh_enable,
+            rh::PLATFORM => self.v.startup_clear.ph_enable,
+            _ => true,
+        }
+    }
+}
+
+fn current_clock(p: &PersistentState, v: &VolatileState, now: u64) -> u64 {
+    p.clock.saturating_add(now.saturating_sub(v.clock_sync_ms))
+}
+
+fn error_response(rc: Rc) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.write(&st::NO_SESSIONS);
+    w.u32(10);
+    w.u32(rc.0);
+    w.into_vec()
+}
+
+impl<P: Platform> Tpm<P> {
+    fn new_volatile(platform: &mut P) -> Result<VolatileState, StateError> {
+        let mut entropy = [0u8; 48];
+        platform
+            .fill_entropy(&mut entropy)
+            .map_err(|_| StateError::Entropy)?;
+        let drbg = Drbg::new(&entropy, b"vtpm DRBG");
+        Ok(VolatileState {
+            phase: Phase::PowerOff,
+            drbg,
+            pcrs: Default::default(),
+            pcr_update_counter: 0,
+            startup_clear: Default::default(),
+            null_seed: Vec::new(),
+            null_proof: Vec::new(),
+            platform_auth: Vec::new(),
+            platform_policy: crate::state::Policy {
+                alg: 0x10,
+                digest: Vec::new(),
+            },
+            init_ms: 0,
+            clock_sync_ms: 0,
+            clock_safe: true,
+            nv_available: true,
+            last_command: 0,
+            tested: false,
+            active_banks: Vec::new(),
+            drtm_hash: None,
+        })
+    }
+
+    /// Manufacture a new TPM: fresh seeds from the platform's entropy. The
+    /// new state is committed before this returns. The TPM starts powered
+    /// off; call [`Tpm::power_on`].
+    pub fn manufacture(mut platform: P, config: Config) -> Result<Self, StateError> {
+        let mut v = Self::new_volatile(&mut platform)?;
+        let p = PersistentState::manufacture(&mut v.drbg);
+        let bytes = p.to_bytes().map_err(|_| StateError::Serialize)?;
+        platform.commit(&bytes).map_err(|_| StateError::Commit)?;
+        Ok(Tpm {
+            platform,
+            config,
+            p,
+            v,
+        })
+    }
+
+    /// Load a TPM from bytes the platform was given by an earlier commit.
+    pub fn load(mut platform: P, config: Config, state: &[u8]) -> Result<Self, StateError> {
+        let p = PersistentState::from_bytes(state).map_err(StateError::Load)?;
+        let v = Self::new_volatile(&mut platform)?;
+        Ok(Tpm {
+            platform,
+            config,
+            p,
+            v,
+        })
+    }
+
+    /// The platform.
+    pub fn platform(&self) -> &P {
+        &self.platform
+    }
+
+    /// The platform, mutably.
+    pub fn platform_mut(&mut self) -> &mut P {
+        &mut self.platform
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Current life-cycle phase.
+    pub fn phase(&self) -> Phase {
+        self.v.phase
+    }
+
+    /// True once `TPM2_Startup` has succeeded (and until power off).
+    pub fn is_started(&self) -> bool {
+        self.v.phase == Phase::Operational
+    }
+
+    /// The command code most recently executed successfully or not.
+    pub fn last_command(&self) -> u32 {
+        self.v.last_command
+    }
+
+    /// Serialized persistent state, with the clock folded in (what
+    /// [`Tpm::load`] accepts).
+    pub fn serialize_state(&mut self) -> Option<Vec<u8>> {
+        self.fold_clock();
+        self.p.to_bytes().ok()
+    }
+
+    /// Fold elapsed time into the persistent clock.
+    fn fold_clock(&mut self) {
+        if self.v.phase == Phase::PowerOff {
+            return;
+        }
+        let now = self.platform.monotonic_ms();
+        self.p.clock = current_clock(&self.p, &self.v, now);
+        self.v.clock_sync_ms = now;
+    }
+
+    /// Power on (`TPM_SIGNAL_POWER_ON`). A no-op if already on; otherwise
+    /// performs _TPM_Init.
+    pub fn power_on(&mut self) {
+        if self.v.phase == Phase::PowerOff {
+            self.tpm_init();
+        }
+    }
+
+    /// Power off (`TPM_SIGNAL_POWER_OFF`): volatile state is lost.
+    pub fn power_off(&mut self) {
+        self.fold_clock();
+        self.v.phase = Phase::PowerOff;
+    }
+
+    /// _TPM_Init (`TPM_SIGNAL_RESET`): the TPM must see `TPM2_Startup` next.
+    /// Ignored while powered off.
+    pub fn reset(&mut self) {
+        if self.v.phase != Phase::PowerOff {
+            self.tpm_init();
+        }
+    }
+
+    fn tpm_init(&mut self) {
+        let now = self.platform.monotonic_ms();
+        if self.v.phase != Phase::PowerOff {
+            self.p.clock = current_clock(&self.p, &self.v, now);
+        }
+        self.v.init_ms = now;
+        self.v.clock_sync_ms = now;
+        self.v.drtm_hash = None;
+        let mut entropy = [0u8; 48];
+        if self.platform.fill_entropy(&mut entropy).is_err() {
+            self.v.phase = Phase::Failure;
+            return;
+        }
+        self.v.drbg.reseed(&entropy, b"_TPM_Init");
+        self.v.phase = Phase::NeedsStartup;
+    }
+
+    /// `TPM_SIGNAL_NV_ON` / `NV_OFF`: while off, commands that would write
+    /// NV fail with `TPM_RC_NV_UNAVAILABLE`.
+    pub fn set_nv_available(&mut self, on: bool) {
+        self.v.nv_available = on;
+    }
+
+    /// _TPM_Hash_Start (Part 1, 34.3: DRTM). Starts an event sequence over
+    /// every active bank.
+    pub fn hash_start(&mut self) {
+        if matches!(self.v.phase, Phase::PowerOff | Phase::Failure) {
+            return;
+        }
+        let algs = if self.v.phase == Phase::Operational {
+            self.v.pcrs.algs()
+        } else {
+            self.p.pcr_allocation.clone()
+        };
+        self.v.drtm_hash = Some(algs.iter().map(|a| a.start()).collect());
+    }
+
+    /// _TPM_Hash_Data.
+    pub fn hash_data(&mut self, data: &[u8]) {
+        if let Some(hs) = self.v.drtm_hash.as_mut() {
+            for h in hs {
+                h.update(data);
+            }
+        }
+    }
+
+    /// _TPM_Hash_End: after Startup, PCR 17-22 are reset to zero and PCR 17
+    /// is extended with the digest (DRTM); before Startup it is the H-CRTM
+    /// event: PCR 0 will start at locality 4 and is extended.
+    pub fn hash_end(&mut self) {
+        let Some(hs) = self.v.drtm_hash.take() else {
+            return;
+        };
+        if self.v.phase == Phase::Operational {
+            for i in 17..=22 {
+                self.v.pcrs.set_all(i, 0);
+            }
+            for h in hs {
+                let alg = h.alg();
+                let d = h.finish();
+                self.v.pcrs.extend(alg, 17, &d);
+            }
+            self.v.pcr_update_counter = self.v.pcr_update_counter.wrapping_add(1);
+        }
+    }
+
+    /// Execute one command and return its response.
+    pub fn execute(&mut self, locality: u8, command: &[u8]) -> Vec<u8> {
+        match self.v.phase {
+            Phase::PowerOff => return error_response(Rc::FAILURE),
+            Phase::Failure => return self.execute_in_failure_mode(command),
+            Phase::NeedsStartup | Phase::Operational => {}
+        }
+        let rsp = match self.execute_inner(locality, command) {
+            Ok(rsp) => rsp,
+            Err(rc) => error_response(rc),
+        };
+        if rsp.len() > self.config.max_response_size {
+            return error_response(Rc::SIZE);
+        }
+        rsp
+    }
+
+    /// Execute into a caller buffer; returns the response length. A buffer
+    /// too small for the response gets a 10-byte `TPM_RC_SIZE` response
+    /// (every buffer of at least 10 octets can hold that).
+    pub fn execute_into(&mut self, locality: u8, command: &[u8], response: &mut [u8]) -> usize {
+        let mut rsp = self.execute(locality, command);
+        if rsp.len() > response.len() {
+            rsp = error_response(Rc::SIZE);
+        }
+        match response.get_mut(..rsp.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(&rsp);
+                rsp.len()
+            }
+            None => 0,
+        }
+    }
+
+    /// Failure mode (Part 1, "Failure Mode"): GetTestResult and
+    /// GetCapability still answer; everything else is `TPM_RC_FAILURE`.
+    fn execute_in_failure_mode(&mut self, command: &[u8]) -> Vec<u8> {
+        let mut r = Reader::new(command);
+        let code = r
+            .take(6)
+            .and_then(|_| r.u32())
+            .map(CommandCode)
+            .unwrap_or_default();
+        if code == cc::GETTESTRESULT || code == cc::GETCAPABILITY {
+            if let Ok(rsp) = self.execute_inner(0, command) {
+                return rsp;
+            }
+        }
+        error_response(Rc::FAILURE)
+    }
+
+    fn execute_inner(&mut self, locality: u8, command: &[u8]) -> TpmResult<Vec<u8>> {
+        // a) header
+        let mut r = Reader::new(command);
+        let tag: StructTag = r.read()?;
+        if tag != st::SESSIONS && tag != st::NO_SESSIONS {
+            return Err(Rc::BAD_TAG);
+        }
+        let size = r.u32()?;
+        if usize::try_from(size).ok() != Some(command.len())
+            || command.len() > self.config.max_command_size
+        {
+            return Err(Rc::COMMAND_SIZE);
+        }
+        let code: CommandCode = r.read()?;
+        self.v.last_command = code.0;
+        let def = commands::lookup(code).ok_or(Rc::COMMAND_CODE)?;
+        let started = self.v.phase == Phase::Operational;
+        if self.v.phase == Phase::Failure {
+            if code != cc::GETTESTRESULT && code != cc::GETCAPABILITY {
+                return Err(Rc::FAILURE);
+            }
+        } else if started == (code == cc::STARTUP) {
+            return Err(Rc::INITIALIZE);
+        }
+        // b, c) handle area and entity checks
+        let mut handles: Vec<Handle> = Vec::with_capacity(def.handles.len());
+        for (i, spec) in def.handles.iter().enumerate() {
+            let n = u32::try_from(i.saturating_add(1)).unwrap_or(7);
+            let h: Handle = r.read().map_err(|e| e.handle(n))?;
+            self.check_handle(spec.kind, h).map_err(|e| e.handle(n))?;
+            handles.push(h);
+        }
+        // d) authorization area
+        let sessions = if tag == st::SESSIONS {
+            let auth_size = r.u32()?;
+            let auth_size = usize::try_from(auth_size).map_err(|_| Rc::SIZE)?;
+            if auth_size < 9 || auth_size > r.remaining() {
+                return Err(Rc::SIZE);
+            }
+            let area = r.take(auth_size)?;
+            let sessions = auth::parse_sessions(area)?;
+            self.authorize(def, &handles, &sessions)?;
+            Some(sessions)
+        } else {
+            if def.auth_count() > 0 {
+                return Err(Rc::AUTH_MISSING);
+            }
+            None
+        };
+        // e) parameters, handler
+        let snapshot = if def.nv { Some(self.p.clone()) } else { None };
+        if def.nv && !self.v.nv_available {
+            return Err(Rc::NV_UNAVAILABLE);
+        }
+        let mut params = Params::new(r.rest());
+        let mut out = Writer::new();
+        let result = {
+            let mut ctx = Ctx {
+                p: &mut self.p,
+                v: &mut self.v,
+                platform: &mut self.platform,
+                config: &self.config,
+                locality,
+                command: code,
+                dirty: false,
+            };
+            let res = (def.run)(&mut ctx, &handles, &mut params, &mut out);
+            let dirty = ctx.dirty;
+            res.map(|h| (h, dirty))
+        };
+        let (r_handle, mut dirty) = match result {
+            Ok(x) => x,
+            Err(rc) => {
+                if let Some(s) = snapshot {
+                    self.p = s;
+                }
+                return Err(rc);
+            }
+        };
+        // A state-changing command after an orderly shutdown makes the
+        // next Startup see an unorderly one (Part 3, 9.4 Shutdown).
+        if def.nv && code != cc::SHUTDOWN && self.p.orderly != crate::state::Orderly::None {
+            self.p.orderly = crate::state::Orderly::None;
+            dirty = true;
+        }
+        if dirty {
+            self.fold_clock();
+            let committed = self
+                .p
+                .to_bytes()
+                .map_err(|_| PlatformError::CommitFailed)
+                .and_then(|bytes| self.platform.commit(&bytes));
+            if committed.is_err() {
+                if let Some(s) = snapshot {
+                    self.p = s;
+                }
+                return Err(Rc::NV_UNAVAILABLE);
+            }
+        }
+        // g, h) response
+        let mut w = Writer::new();
+        w.write(&tag);
+        w.u32(0); // size, patched below
+        w.u32(Rc::SUCCESS.0);
+        if def.r_handle {
+            w.write(&r_handle.unwrap_or(rh::NULL));
+        }
+        if let Some(sessions) = &sessions {
+            w.u32(u32::try_from(out.len()).unwrap_or(u32::MAX));
+            w.bytes(out.as_slice());
+            for s in sessions {
+                match s.kind {
+                    SessionKind::Password => auth::write_password_response(&mut w),
+                    // Non-password sessions are refused during authorization
+                    // until the sessions chapter lands.
+                    SessionKind::Hmac | SessionKind::Policy => return Err(Rc::FAILURE),
+                }
+            }
+        } else {
+            w.bytes(out.as_slice());
+        }
+        let mut rsp = w.into_vec();
+        let len = u32::try_from(rsp.len()).unwrap_or(u32::MAX).to_be_bytes();
+        if let Some(sz) = rsp.get_mut(2..6) {
+            sz.copy_from_slice(&len);
+        }
+        Ok(rsp)
+    }
+
+    /// Type and existence checks of one handle (Part 3, 5.3 and the
+    /// reference's EntityGetLoadStatus).
+    fn check_handle(&self, kind: HandleKind, h: Handle) -> TpmResult<()> {
+        match kind {
+            HandleKind::Pcr { null } => {
+                if h.ht() == ht::PCR && h.0 < 24 {
+                    Ok(())
+                } else if null && h == rh::NULL {
+                    Ok(())
+                } else {
+                    Err(Rc::VALUE)
+                }
+            }
+            HandleKind::Permanent(set) => {
+                if !set.contains(&h) {
+                    return Err(Rc::VALUE);
+                }
+                let enabled = match h {
+                    rh::OWNER => self.v.startup_clear.sh_enable,
+                    rh::ENDORSEMENT => self.v.startup_clear.eh_enable,
+                    rh::PLATFORM | rh::PLATFORM_NV => self.v.startup_clear.ph_enable,
+                    _ => true,
+                };
+                if enabled {
+                    Ok(())
+                } else {
+                    Err(Rc::HIERARCHY)
+                }
+            }
+        }
+    }
+
+    /// The authValue of an entity (Part 1, 19.6.4).
+    fn entity_auth(&self, h: Handle) -> TpmResult<&[u8]> {
+        match h {
+            rh::OWNER => Ok(&self.p.owner_auth),
+            rh::ENDORSEMENT => Ok(&self.p.endorsement_auth),
+            rh::LOCKOUT => Ok(&self.p.lockout_auth),
+            rh::PLATFORM | rh::PLATFORM_NV => Ok(&self.v.platform_auth),
+            rh::NULL => Ok(&[]),
+            _ if h.ht() == ht::PCR => Ok(&[]),
+            _ => Err(Rc::HANDLE),
+        }
+    }
+
+    /// Check the authorization of every handle that needs one (Part 3, 5.6).
+    fn authorize(
+        &mut self,
+        def: &CommandDef,
+        handles: &[Handle],
+        sessions: &[auth::SessionIn],
+    ) -> TpmResult<()> {
+        let needing: Vec<(Handle, AuthRole)> = def
+            .handles
+            .iter()
+            .zip(handles)
+            .filter(|(s, _)| s.auth != AuthRole::None)
+            .map(|(s, h)| (*h, s.auth))
+            .collect();
+        if sessions.len() < needing.len() {
+            return Err(Rc::AUTH_MISSING);
+        }
+        for (i, s) in sessions.iter().enumerate() {
+            let n = u32::try_from(i.saturating_add(1)).unwrap_or(7);
+            match s.kind {
+                SessionKind::Password => {
+                    auth::check_password_session(s).map_err(|e| e.session(n))?;
+                    let Some((h, _role)) = needing.get(i) else {
+                        // A password session is only for authorization.
+                        return Err(Rc::AUTH_CONTEXT.session(n));
+                    };
+                    let value = self.entity_auth(*h)?;
+                    if !auth::password_matches(&s.hmac, value) {
+                        return Err(Rc::AUTH_FAIL.session(n));
+                    }
+                }
+                SessionKind::Hmac | SessionKind::Policy => {
+                    // No HMAC or policy session can be loaded yet.
+                    return Err(Rc::REFERENCE_S0.plus(i as u32));
+                }
+            }
+        }
+        Ok(())
+    }
+}

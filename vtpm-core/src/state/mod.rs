@@ -1,0 +1,294 @@
+//! TPM state: what survives power loss ([`PersistentState`], committed
+//! through the platform) and what does not ([`VolatileState`]).
+//!
+//! Serialization uses `postcard`. The bytes handed to
+//! [`crate::Platform::commit`] start with a schema version (see
+//! [`SCHEMA_VERSION`]); loading older schemas goes through [`migrate`].
+
+pub mod pcr;
+
+use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::{Drbg, HashAlg};
+
+pub use pcr::PcrBanks;
+
+/// Version of the serialized persistent-state schema.
+pub const SCHEMA_VERSION: u16 = 1;
+
+/// A hierarchy's policy: a hash algorithm and a digest (empty = no policy).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Policy {
+    /// `TPM_ALG_ID` of the digest, `TPM_ALG_NULL` (0x10) when unset.
+    pub alg: u16,
+    /// The digest.
+    pub digest: Vec<u8>,
+}
+
+/// How the TPM was last shut down (`TPM_SU` plus "not orderly").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Orderly {
+    /// No orderly shutdown since the last Startup.
+    None,
+    /// `Shutdown(CLEAR)`.
+    Clear,
+    /// `Shutdown(STATE)`: [`SavedState`] is valid.
+    State,
+}
+
+/// What `Shutdown(STATE)` preserves for `Startup(STATE)` (Part 1, TPM Resume).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SavedState {
+    /// PCR values of the PCRs that are saved (PC client: 0-15 and 23... per attributes).
+    pub pcrs: PcrBanks,
+    /// `TPMA_STARTUP_CLEAR` flags.
+    pub startup_clear: StartupClear,
+    /// The null hierarchy's seed and proof survive Restart/Resume.
+    pub null_seed: Vec<u8>,
+    /// Null hierarchy proof.
+    pub null_proof: Vec<u8>,
+    /// Platform auth and policy survive Resume only.
+    pub platform_auth: Vec<u8>,
+    /// Platform policy.
+    pub platform_policy: Policy,
+}
+
+/// `TPMA_STARTUP_CLEAR` (Part 2, 8.7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartupClear {
+    /// Platform hierarchy enabled.
+    pub ph_enable: bool,
+    /// Storage hierarchy enabled.
+    pub sh_enable: bool,
+    /// Endorsement hierarchy enabled.
+    pub eh_enable: bool,
+    /// Platform NV indices enabled.
+    pub ph_enable_nv: bool,
+}
+
+impl Default for StartupClear {
+    fn default() -> Self {
+        StartupClear {
+            ph_enable: true,
+            sh_enable: true,
+            eh_enable: true,
+            ph_enable_nv: true,
+        }
+    }
+}
+
+impl StartupClear {
+    /// The `TPMA_STARTUP_CLEAR` bits; `orderly` is bit 31.
+    pub fn bits(&self, orderly: bool) -> u32 {
+        u32::from(self.ph_enable)
+            | u32::from(self.sh_enable) << 1
+            | u32::from(self.eh_enable) << 2
+            | u32::from(self.ph_enable_nv) << 3
+            | u32::from(orderly) << 31
+    }
+}
+
+/// Everything that must survive power loss. Committed through the platform
+/// before a command that changed it returns success.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PersistentState {
+    /// Endorsement primary seed.
+    pub eps: Vec<u8>,
+    /// Storage primary seed.
+    pub sps: Vec<u8>,
+    /// Platform primary seed.
+    pub pps: Vec<u8>,
+    /// Endorsement hierarchy proof (Part 1, 14.4).
+    pub eh_proof: Vec<u8>,
+    /// Storage hierarchy proof.
+    pub sh_proof: Vec<u8>,
+    /// Platform hierarchy proof.
+    pub ph_proof: Vec<u8>,
+    /// ownerAuth.
+    pub owner_auth: Vec<u8>,
+    /// endorsementAuth.
+    pub endorsement_auth: Vec<u8>,
+    /// lockoutAuth.
+    pub lockout_auth: Vec<u8>,
+    /// ownerPolicy.
+    pub owner_policy: Policy,
+    /// endorsementPolicy.
+    pub endorsement_policy: Policy,
+    /// lockoutPolicy.
+    pub lockout_policy: Policy,
+    /// `disableClear` (TPMA_PERMANENT).
+    pub disable_clear: bool,
+    /// Clock value at the last save point, in milliseconds.
+    pub clock: u64,
+    /// `resetCount`.
+    pub reset_count: u32,
+    /// `restartCount`.
+    pub restart_count: u32,
+    /// Total TPM Resets since manufacture (never cleared).
+    pub total_reset_count: u32,
+    /// PCR banks to activate at the next TPM Reset (PCR_Allocate).
+    pub pcr_allocation: Vec<HashAlg>,
+    /// How the TPM was last shut down.
+    pub orderly: Orderly,
+    /// State saved by `Shutdown(STATE)`.
+    pub saved: Option<SavedState>,
+    /// DA: failed authorization attempts.
+    pub failed_tries: u32,
+    /// DA: `maxTries`.
+    pub max_tries: u32,
+    /// DA: `recoveryTime` in seconds.
+    pub recovery_time: u32,
+    /// DA: `lockoutRecovery` in seconds.
+    pub lockout_recovery: u32,
+}
+
+impl PersistentState {
+    /// Manufacture: fresh seeds and proofs from the DRBG, empty auths,
+    /// all four PCR banks allocated (as libtpms manufactures; swtpm_setup
+    /// then narrows them with PCR_Allocate if asked).
+    pub fn manufacture(drbg: &mut Drbg) -> Self {
+        let mut fresh = |n: usize| {
+            let mut v = alloc::vec![0u8; n];
+            drbg.generate(&mut v);
+            v
+        };
+        PersistentState {
+            eps: fresh(64),
+            sps: fresh(64),
+            pps: fresh(64),
+            eh_proof: fresh(64),
+            sh_proof: fresh(64),
+            ph_proof: fresh(64),
+            owner_auth: Vec::new(),
+            endorsement_auth: Vec::new(),
+            lockout_auth: Vec::new(),
+            owner_policy: Policy {
+                alg: 0x10,
+                digest: Vec::new(),
+            },
+            endorsement_policy: Policy {
+                alg: 0x10,
+                digest: Vec::new(),
+            },
+            lockout_policy: Policy {
+                alg: 0x10,
+                digest: Vec::new(),
+            },
+            disable_clear: false,
+            clock: 0,
+            reset_count: 0,
+            restart_count: 0,
+            total_reset_count: 0,
+            pcr_allocation: HashAlg::ALL.to_vec(),
+            orderly: Orderly::Clear,
+            saved: None,
+            failed_tries: 0,
+            max_tries: 3,
+            recovery_time: 1000,
+            lockout_recovery: 1000,
+        }
+    }
+
+    /// Serialize with the schema version in front.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, postcard::Error> {
+        let mut out = Vec::with_capacity(1024);
+        out.extend_from_slice(&SCHEMA_VERSION.to_be_bytes());
+        let body = postcard::to_allocvec(self)?;
+        out.extend_from_slice(&body);
+        Ok(out)
+    }
+
+    /// Parse bytes produced by [`PersistentState::to_bytes`] of this or an
+    /// older release.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, StateLoadError> {
+        let (ver, body) = bytes
+            .split_first_chunk::<2>()
+            .ok_or(StateLoadError::Truncated)?;
+        migrate(u16::from_be_bytes(*ver), body)
+    }
+}
+
+/// Why a serialized state could not be loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateLoadError {
+    /// Shorter than its header.
+    Truncated,
+    /// Written by a newer release.
+    UnknownVersion(u16),
+    /// The body does not parse.
+    Malformed,
+}
+
+impl core::fmt::Display for StateLoadError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            StateLoadError::Truncated => f.write_str("state is truncated"),
+            StateLoadError::UnknownVersion(v) => {
+                write!(f, "state schema version {v} is unknown to this release")
+            }
+            StateLoadError::Malformed => f.write_str("state does not parse"),
+        }
+    }
+}
+
+/// Load any known schema version into the current one.
+pub fn migrate(version: u16, body: &[u8]) -> Result<PersistentState, StateLoadError> {
+    match version {
+        SCHEMA_VERSION => postcard::from_bytes(body).map_err(|_| StateLoadError::Malformed),
+        v => Err(StateLoadError::UnknownVersion(v)),
+    }
+}
+
+/// Where the TPM is in its life cycle (Part 1, "TPM Operational States").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// No power.
+    PowerOff,
+    /// After _TPM_Init, waiting for `TPM2_Startup`.
+    NeedsStartup,
+    /// Startup done.
+    Operational,
+    /// A fatal error happened; only GetTestResult and GetCapability work.
+    Failure,
+}
+
+/// State that does not survive power loss.
+#[derive(Debug)]
+pub struct VolatileState {
+    /// Life-cycle phase.
+    pub phase: Phase,
+    /// The DRBG.
+    pub drbg: Drbg,
+    /// PCR values of the active banks.
+    pub pcrs: PcrBanks,
+    /// `pcrUpdateCounter`.
+    pub pcr_update_counter: u32,
+    /// `TPMA_STARTUP_CLEAR`.
+    pub startup_clear: StartupClear,
+    /// Null hierarchy seed (new at each TPM Reset).
+    pub null_seed: Vec<u8>,
+    /// Null hierarchy proof.
+    pub null_proof: Vec<u8>,
+    /// platformAuth (cleared at TPM Reset and Restart).
+    pub platform_auth: Vec<u8>,
+    /// platformPolicy.
+    pub platform_policy: Policy,
+    /// Monotonic time of the last _TPM_Init.
+    pub init_ms: u64,
+    /// Monotonic time when `PersistentState::clock` was last synced.
+    pub clock_sync_ms: u64,
+    /// Whether a clock value was reported that may be lost (TPMS_CLOCK_INFO.safe).
+    pub clock_safe: bool,
+    /// NV is available (`TPM_SIGNAL_NV_ON`).
+    pub nv_available: bool,
+    /// The command most recently executed, for the swtpm auto-shutdown rule.
+    pub last_command: u32,
+    /// A self test has been run.
+    pub tested: bool,
+    /// PCRs selected by PCR_Allocate that are waiting for a reset (mirror
+    /// of `PersistentState::pcr_allocation` at the last reset).
+    pub active_banks: Vec<HashAlg>,
+    /// DRTM: a `_TPM_Hash_Start` sequence is in progress.
+    pub drtm_hash: Option<alloc::vec::Vec<crate::crypto::Hasher>>,
+}
