@@ -14,6 +14,7 @@ use crate::auth::{self, SessionKind};
 use crate::commands::{self, AuthRole, CommandDef, HandleKind};
 use crate::config::Config;
 use crate::crypto::Drbg;
+use crate::object::Object;
 use crate::platform::{Platform, PlatformError};
 use crate::state::{PersistentState, Phase, StateLoadError, VolatileState};
 use crate::wire::consts::{ht, rh, st};
@@ -136,6 +137,46 @@ impl Ctx<'_> {
         }
     }
 
+    /// A loaded or persistent object.
+    pub fn object(&self, h: Handle) -> Option<&Object> {
+        match h.ht() {
+            ht::TRANSIENT => self.v.objects.get(&h.0),
+            ht::PERSISTENT => self.p.persistent.iter().find(|o| o.evict_handle == Some(h)),
+            _ => None,
+        }
+    }
+
+    /// Load an object into a free transient slot (`TPM_RC_OBJECT_MEMORY`
+    /// when none is free).
+    pub fn insert_object(&mut self, obj: Object) -> TpmResult<Handle> {
+        if self.v.objects.len() >= self.config.max_loaded_objects {
+            return Err(Rc::OBJECT_MEMORY);
+        }
+        let free = (0..self.config.max_loaded_objects as u32)
+            .map(|i| rh::TRANSIENT_FIRST.saturating_add(i))
+            .find(|h| !self.v.objects.contains_key(h))
+            .ok_or(Rc::OBJECT_MEMORY)?;
+        self.v.objects.insert(free, obj);
+        Ok(Handle(free))
+    }
+
+    /// The Name of an entity (Part 1, 16): an object's Name, or the handle
+    /// itself for PCRs, permanent handles and sessions.
+    pub fn name_of(&self, h: Handle) -> Vec<u8> {
+        match self.object(h) {
+            Some(o) => o.name.clone(),
+            None => h.0.to_be_bytes().to_vec(),
+        }
+    }
+
+    /// The Qualified Name of an entity (a hierarchy's is its handle).
+    pub fn qualified_name_of(&self, h: Handle) -> Vec<u8> {
+        match self.object(h) {
+            Some(o) => o.qualified_name.clone(),
+            None => h.0.to_be_bytes().to_vec(),
+        }
+    }
+
     /// Is a hierarchy enabled (Part 1, 13.x; `TPMA_STARTUP_CLEAR`)?
     pub fn hierarchy_enabled(&self, hierarchy: Handle) -> bool {
         match hierarchy {
@@ -186,6 +227,9 @@ impl<P: Platform> Tpm<P> {
             last_command: 0,
             tested: false,
             active_banks: Vec::new(),
+            objects: Default::default(),
+            context_counter: 0,
+            primary_cache: Vec::new(),
             drtm_hash: None,
         })
     }
@@ -295,6 +339,7 @@ impl<P: Platform> Tpm<P> {
         self.v.init_ms = now;
         self.v.clock_sync_ms = now;
         self.v.drtm_hash = None;
+        self.v.objects.clear();
         let mut entropy = [0u8; 48];
         if self.platform.fill_entropy(&mut entropy).is_err() {
             self.v.phase = Phase::Failure;
@@ -433,7 +478,13 @@ impl<P: Platform> Tpm<P> {
         for (i, spec) in def.handles.iter().enumerate() {
             let n = u32::try_from(i.saturating_add(1)).unwrap_or(7);
             let h: Handle = r.read().map_err(|e| e.handle(n))?;
-            self.check_handle(spec.kind, h).map_err(|e| e.handle(n))?;
+            self.check_handle(spec.kind, h).map_err(|e| {
+                if e == Rc::REFERENCE_H0 {
+                    e.plus(n.saturating_sub(1))
+                } else {
+                    e.handle(n)
+                }
+            })?;
             handles.push(h);
         }
         // d) authorization area
@@ -536,11 +587,38 @@ impl<P: Platform> Tpm<P> {
     /// Type and existence checks of one handle (Part 3, 5.3 and the
     /// reference's EntityGetLoadStatus).
     fn check_handle(&self, kind: HandleKind, h: Handle) -> TpmResult<()> {
+        let object_check = |h: Handle| -> TpmResult<()> {
+            let obj = match h.ht() {
+                ht::TRANSIENT => self.v.objects.get(&h.0).ok_or(Rc::REFERENCE_H0)?,
+                ht::PERSISTENT => self
+                    .p
+                    .persistent
+                    .iter()
+                    .find(|o| o.evict_handle == Some(h))
+                    .ok_or(Rc::HANDLE)?,
+                _ => return Err(Rc::VALUE),
+            };
+            if self.hierarchy_enabled(obj.hierarchy) {
+                Ok(())
+            } else {
+                Err(Rc::HIERARCHY)
+            }
+        };
         match kind {
+            HandleKind::Object => object_check(h),
+            HandleKind::Parent => match h {
+                rh::OWNER | rh::ENDORSEMENT | rh::PLATFORM => {
+                    if self.hierarchy_enabled(h) {
+                        Ok(())
+                    } else {
+                        Err(Rc::HIERARCHY)
+                    }
+                }
+                rh::NULL => Ok(()),
+                _ => object_check(h),
+            },
             HandleKind::Pcr { null } => {
-                if h.ht() == ht::PCR && h.0 < 24 {
-                    Ok(())
-                } else if null && h == rh::NULL {
+                if (h.ht() == ht::PCR && h.0 < 24) || (null && h == rh::NULL) {
                     Ok(())
                 } else {
                     Err(Rc::VALUE)
@@ -565,8 +643,24 @@ impl<P: Platform> Tpm<P> {
         }
     }
 
+    fn hierarchy_enabled(&self, h: Handle) -> bool {
+        match h {
+            rh::OWNER => self.v.startup_clear.sh_enable,
+            rh::ENDORSEMENT => self.v.startup_clear.eh_enable,
+            rh::PLATFORM | rh::PLATFORM_NV => self.v.startup_clear.ph_enable,
+            _ => true,
+        }
+    }
+
     /// The authValue of an entity (Part 1, 19.6.4).
     fn entity_auth(&self, h: Handle) -> TpmResult<&[u8]> {
+        if matches!(h.ht(), ht::TRANSIENT | ht::PERSISTENT) {
+            let obj = match h.ht() {
+                ht::TRANSIENT => self.v.objects.get(&h.0),
+                _ => self.p.persistent.iter().find(|o| o.evict_handle == Some(h)),
+            };
+            return obj.map(|o| o.auth_value()).ok_or(Rc::HANDLE);
+        }
         match h {
             rh::OWNER => Ok(&self.p.owner_auth),
             rh::ENDORSEMENT => Ok(&self.p.endorsement_auth),
@@ -576,6 +670,28 @@ impl<P: Platform> Tpm<P> {
             _ if h.ht() == ht::PCR => Ok(&[]),
             _ => Err(Rc::HANDLE),
         }
+    }
+
+    /// May this entity be authorized with its authValue in this role
+    /// (Part 1, 19.7: userWithAuth, adminWithPolicy, DUP needs a policy)?
+    fn check_role_allows_auth_value(&self, h: Handle, role: AuthRole) -> TpmResult<()> {
+        if let Some(obj) = match h.ht() {
+            ht::TRANSIENT => self.v.objects.get(&h.0),
+            ht::PERSISTENT => self.p.persistent.iter().find(|o| o.evict_handle == Some(h)),
+            _ => None,
+        } {
+            use crate::wire::object::oa;
+            let ok = match role {
+                AuthRole::User => obj.public.has(oa::USER_WITH_AUTH),
+                AuthRole::Admin => !obj.public.has(oa::ADMIN_WITH_POLICY),
+                AuthRole::Dup => false,
+                AuthRole::None => true,
+            };
+            if !ok {
+                return Err(Rc::AUTH_UNAVAILABLE);
+            }
+        }
+        Ok(())
     }
 
     /// Check the authorization of every handle that needs one (Part 3, 5.6).
@@ -600,10 +716,11 @@ impl<P: Platform> Tpm<P> {
             match s.kind {
                 SessionKind::Password => {
                     auth::check_password_session(s).map_err(|e| e.session(n))?;
-                    let Some((h, _role)) = needing.get(i) else {
+                    let Some((h, role)) = needing.get(i) else {
                         // A password session is only for authorization.
                         return Err(Rc::AUTH_CONTEXT.session(n));
                     };
+                    self.check_role_allows_auth_value(*h, *role)?;
                     let value = self.entity_auth(*h)?;
                     if !auth::password_matches(&s.hmac, value) {
                         return Err(Rc::AUTH_FAIL.session(n));

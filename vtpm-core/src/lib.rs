@@ -14,6 +14,15 @@
 
 #![no_std]
 #![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 #![warn(missing_debug_implementations)]
 
 extern crate alloc;
@@ -23,6 +32,7 @@ pub mod commands;
 pub mod config;
 pub mod crypto;
 mod engine;
+pub mod object;
 pub mod platform;
 pub mod state;
 #[doc(hidden)]

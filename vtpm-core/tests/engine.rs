@@ -1,4 +1,10 @@
 //! The command pipeline against the spec's response codes (Part 3, 5).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use vtpm_core::testing::{started_tpm, TestPlatform, STARTUP_CLEAR};
 use vtpm_core::{Config, Rc, Tpm};

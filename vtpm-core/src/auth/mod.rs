@@ -45,7 +45,8 @@ pub enum SessionKind {
 /// One command session (`TPMS_AUTH_COMMAND`).
 #[derive(Clone, Debug)]
 pub struct SessionIn {
-    /// The session handle.
+    /// The session handle (used by HMAC and policy sessions).
+    #[allow(dead_code)]
     pub handle: Handle,
     /// What the handle refers to.
     pub kind: SessionKind,

@@ -83,23 +83,11 @@ const PERMANENT_HANDLES: &[Handle] = &[
 
 /// Firmware version from the crate version: major.minor in version 1,
 /// patch in version 2.
-const fn firmware_version() -> (u32, u32) {
-    const fn parse(s: &str) -> u32 {
-        let b = s.as_bytes();
-        let mut i = 0;
-        let mut v = 0u32;
-        while i < b.len() {
-            let d = b[i];
-            if d >= b'0' && d <= b'9' {
-                v = v * 10 + (d - b'0') as u32;
-            }
-            i += 1;
-        }
-        v
-    }
+fn firmware_version() -> (u32, u32) {
+    let n = |s: &str| s.parse::<u32>().unwrap_or(0) & 0xFFFF;
     (
-        parse(env!("CARGO_PKG_VERSION_MAJOR")) << 16 | parse(env!("CARGO_PKG_VERSION_MINOR")),
-        parse(env!("CARGO_PKG_VERSION_PATCH")) << 16,
+        n(env!("CARGO_PKG_VERSION_MAJOR")) << 16 | n(env!("CARGO_PKG_VERSION_MINOR")),
+        n(env!("CARGO_PKG_VERSION_PATCH")) << 16,
     )
 }
 
@@ -142,6 +130,7 @@ pub fn property(ctx: &Ctx<'_>, p: u32) -> Option<u32> {
         pt::MAX_COMMAND_SIZE => sat(c.max_command_size),
         pt::MAX_RESPONSE_SIZE => sat(c.max_response_size),
         pt::MAX_DIGEST => sat(sizes::MAX_DIGEST),
+        pt::MAX_OBJECT_CONTEXT => sat(super::context::MAX_OBJECT_CONTEXT),
         pt::PS_FAMILY_INDICATOR => 1,
         pt::PS_LEVEL => 0,
         pt::PS_REVISION => 0x106,
@@ -167,9 +156,11 @@ pub fn property(ctx: &Ctx<'_>, p: u32) -> Option<u32> {
         pt::HR_LOADED_AVAIL => sat(c.max_loaded_sessions),
         pt::HR_ACTIVE => 0,
         pt::HR_ACTIVE_AVAIL => sat(c.max_active_sessions),
-        pt::HR_TRANSIENT_AVAIL => sat(c.max_loaded_objects),
-        pt::HR_PERSISTENT => 0,
-        pt::HR_PERSISTENT_AVAIL => sat(c.max_persistent_objects),
+        pt::HR_TRANSIENT_AVAIL => sat(c.max_loaded_objects.saturating_sub(ctx.v.objects.len())),
+        pt::HR_PERSISTENT => sat(ctx.p.persistent.len()),
+        pt::HR_PERSISTENT_AVAIL => sat(c
+            .max_persistent_objects
+            .saturating_sub(ctx.p.persistent.len())),
         pt::NV_COUNTERS => 0,
         pt::NV_COUNTERS_AVAIL => sat(c.nv_capacity / 64),
         pt::ALGORITHM_SET => 0,
@@ -380,10 +371,21 @@ fn handles_from(ctx: &Ctx<'_>, first: u32) -> TpmResult<Vec<Handle>> {
             .filter(|h| h.0 >= first)
             .copied()
             .collect(),
-        ht::NV_INDEX | ht::HMAC_SESSION | ht::POLICY_SESSION | ht::TRANSIENT | ht::PERSISTENT => {
-            let _ = ctx;
-            Vec::new()
-        }
+        ht::TRANSIENT => ctx
+            .v
+            .objects
+            .keys()
+            .filter(|&&h| h >= first)
+            .map(|&h| Handle(h))
+            .collect(),
+        ht::PERSISTENT => ctx
+            .p
+            .persistent
+            .iter()
+            .filter_map(|o| o.evict_handle)
+            .filter(|h| h.0 >= first)
+            .collect(),
+        ht::NV_INDEX | ht::HMAC_SESSION | ht::POLICY_SESSION => Vec::new(),
         _ => return Err(Rc::VALUE.param(2)),
     })
 }
@@ -400,7 +402,7 @@ fn pcr_property(p: u32) -> Option<PcrBitmap> {
         })
     };
     Some(match p {
-        pt_pcr::SAVE => pcr::bitmap_where(|_, _| true).intersect(|i| pcr::is_state_saved(i)),
+        pt_pcr::SAVE => pcr::bitmap_where(|_, _| true).intersect(pcr::is_state_saved),
         pt_pcr::EXTEND_L0 => loc(0, true),
         pt_pcr::RESET_L0 => loc(0, false),
         pt_pcr::EXTEND_L1 => loc(1, true),

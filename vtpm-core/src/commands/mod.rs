@@ -7,7 +7,10 @@
 
 pub mod capability;
 pub mod clock;
+pub mod context;
 pub mod hash;
+pub mod hierarchy;
+pub mod object;
 pub mod pcr;
 pub mod random;
 pub mod startup;
@@ -54,7 +57,7 @@ macro_rules! tpm_params {
         pub struct $name { $($(#[$fm])* pub $f: $t),* }
         impl $crate::commands::FromParams for $name {
             fn from_params(p: &mut $crate::wire::Params<'_>) -> $crate::wire::TpmResult<Self> {
-                Ok($name { $($f: p.next()?),* })
+                Ok($name { $($f: p.read()?),* })
             }
         }
         impl $crate::commands::ToParams for $name {
@@ -120,6 +123,10 @@ pub enum HandleKind {
     },
     /// One of a fixed set of permanent handles (`TPMI_RH_*`).
     Permanent(&'static [Handle]),
+    /// `TPMI_DH_OBJECT`: a loaded transient or an existing persistent object.
+    Object,
+    /// `TPMI_DH_PARENT+`: an object or a hierarchy (including NULL).
+    Parent,
 }
 
 /// One handle of a command.
@@ -183,10 +190,23 @@ const fn h(kind: HandleKind, auth: AuthRole) -> HandleSpec {
 }
 
 use crate::wire::consts::rh;
-use AuthRole::User;
+use AuthRole::{Admin, None as NoAuth, User};
+use HandleKind::{Object, Parent};
 use HandleKind::{Pcr, Permanent};
 
 const PLATFORM: &[Handle] = &[rh::PLATFORM];
+/// `TPMI_RH_PROVISION`.
+const PROVISION: &[Handle] = &[rh::OWNER, rh::PLATFORM];
+/// `TPMI_RH_HIERARCHY`.
+const HIERARCHY: &[Handle] = &[rh::OWNER, rh::ENDORSEMENT, rh::PLATFORM];
+/// `TPMI_RH_HIERARCHY+`.
+const HIERARCHY_NULL: &[Handle] = &[rh::OWNER, rh::ENDORSEMENT, rh::PLATFORM, rh::NULL];
+/// `TPMI_RH_CLEAR`.
+const CLEAR_AUTH: &[Handle] = &[rh::LOCKOUT, rh::PLATFORM];
+/// `TPMI_RH_HIERARCHY_AUTH`.
+const HIERARCHY_AUTH: &[Handle] = &[rh::LOCKOUT, rh::ENDORSEMENT, rh::OWNER, rh::PLATFORM];
+/// `TPMI_RH_HIERARCHY_POLICY`.
+const HIERARCHY_POLICY: &[Handle] = &[rh::LOCKOUT, rh::ENDORSEMENT, rh::OWNER, rh::PLATFORM];
 
 /// Defaults for a row; each entry overrides what differs.
 const BASE: CommandDef = CommandDef {
@@ -214,11 +234,87 @@ fn unimplemented_handler(
 /// The command table, sorted by command code.
 pub static TABLE: &[CommandDef] = &[
     CommandDef {
+        cc: cc::EVICTCONTROL,
+        name: "EvictControl",
+        handles: &[h(Permanent(PROVISION), User), h(Object, NoAuth)],
+        nv: true,
+        run: dispatch::<context::EvictControl>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::HIERARCHYCONTROL,
+        name: "HierarchyControl",
+        handles: &[h(Permanent(HIERARCHY), User)],
+        nv: true,
+        run: dispatch::<hierarchy::HierarchyControl>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::CHANGEEPS,
+        name: "ChangeEPS",
+        handles: &[h(Permanent(PLATFORM), User)],
+        nv: true,
+        run: dispatch::<hierarchy::ChangeEps>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::CHANGEPPS,
+        name: "ChangePPS",
+        handles: &[h(Permanent(PLATFORM), User)],
+        nv: true,
+        run: dispatch::<hierarchy::ChangePps>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::CLEAR,
+        name: "Clear",
+        handles: &[h(Permanent(CLEAR_AUTH), User)],
+        nv: true,
+        run: dispatch::<hierarchy::Clear>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::CLEARCONTROL,
+        name: "ClearControl",
+        handles: &[h(Permanent(CLEAR_AUTH), User)],
+        nv: true,
+        run: dispatch::<hierarchy::ClearControl>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::HIERARCHYCHANGEAUTH,
+        name: "HierarchyChangeAuth",
+        handles: &[h(Permanent(HIERARCHY_AUTH), User)],
+        nv: true,
+        decrypt: true,
+        run: dispatch::<hierarchy::HierarchyChangeAuth>,
+        ..BASE
+    },
+    CommandDef {
         cc: cc::PCR_ALLOCATE,
         name: "PCR_Allocate",
         handles: &[h(Permanent(PLATFORM), User)],
         nv: true,
         run: dispatch::<pcr::PcrAllocate>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::SETPRIMARYPOLICY,
+        name: "SetPrimaryPolicy",
+        handles: &[h(Permanent(HIERARCHY_POLICY), User)],
+        nv: true,
+        decrypt: true,
+        run: dispatch::<hierarchy::SetPrimaryPolicy>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::CREATEPRIMARY,
+        name: "CreatePrimary",
+        handles: &[h(Permanent(HIERARCHY_NULL), User)],
+        r_handle: true,
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<hierarchy::CreatePrimary>,
         ..BASE
     },
     CommandDef {
@@ -269,6 +365,79 @@ pub static TABLE: &[CommandDef] = &[
         name: "StirRandom",
         decrypt: true,
         run: dispatch::<random::StirRandom>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::OBJECTCHANGEAUTH,
+        name: "ObjectChangeAuth",
+        handles: &[h(Object, Admin), h(Object, NoAuth)],
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<object::ObjectChangeAuth>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::CREATE,
+        name: "Create",
+        handles: &[h(Object, User)],
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<object::Create>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::LOAD,
+        name: "Load",
+        handles: &[h(Object, User)],
+        r_handle: true,
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<object::Load>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::UNSEAL,
+        name: "Unseal",
+        handles: &[h(Object, User)],
+        encrypt: true,
+        run: dispatch::<object::Unseal>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::CONTEXTLOAD,
+        name: "ContextLoad",
+        r_handle: true,
+        run: dispatch::<context::ContextLoad>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::CONTEXTSAVE,
+        name: "ContextSave",
+        handles: &[h(Object, NoAuth)],
+        run: dispatch::<context::ContextSave>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::FLUSHCONTEXT,
+        name: "FlushContext",
+        run: dispatch::<context::FlushContext>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::LOADEXTERNAL,
+        name: "LoadExternal",
+        r_handle: true,
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<object::LoadExternal>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::READPUBLIC,
+        name: "ReadPublic",
+        handles: &[h(Object, NoAuth)],
+        encrypt: true,
+        run: dispatch::<object::ReadPublic>,
         ..BASE
     },
     CommandDef {
@@ -323,6 +492,16 @@ pub static TABLE: &[CommandDef] = &[
         cc: cc::TESTPARMS,
         name: "TestParms",
         run: dispatch::<capability::TestParms>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::CREATELOADED,
+        name: "CreateLoaded",
+        handles: &[h(Parent, User)],
+        r_handle: true,
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<object::CreateLoaded>,
         ..BASE
     },
 ];

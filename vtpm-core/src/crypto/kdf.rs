@@ -187,15 +187,37 @@ mod tests {
     #[test]
     fn kdfa_known_answers() {
         // kdfa("sha256", b"key"*4, b"CFB", b"nonce-newer", b"nonce-older", 384)
-        let k = kdfa(HashAlg::Sha256, b"keykeykeykey", b"CFB", b"nonce-newer", b"nonce-older", 384)
-            .unwrap();
+        let k = kdfa(
+            HashAlg::Sha256,
+            b"keykeykeykey",
+            b"CFB",
+            b"nonce-newer",
+            b"nonce-older",
+            384,
+        )
+        .unwrap();
         assert_eq!(k.as_slice(), hex(KDFA_SHA256_CFB_384).as_slice());
         // The same label with its terminator already present gives the same bytes.
-        let k0 = kdfa(HashAlg::Sha256, b"keykeykeykey", b"CFB\0", b"nonce-newer", b"nonce-older", 384)
-            .unwrap();
+        let k0 = kdfa(
+            HashAlg::Sha256,
+            b"keykeykeykey",
+            b"CFB\0",
+            b"nonce-newer",
+            b"nonce-older",
+            384,
+        )
+        .unwrap();
         assert_eq!(k, k0);
         // kdfa("sha1", bytes(range(20)), b"STORAGE", b"name", b"", 128)
-        let k = kdfa(HashAlg::Sha1, &(0u8..20).collect::<Vec<_>>(), b"STORAGE", b"name", b"", 128).unwrap();
+        let k = kdfa(
+            HashAlg::Sha1,
+            &(0u8..20).collect::<Vec<_>>(),
+            b"STORAGE",
+            b"name",
+            b"",
+            128,
+        )
+        .unwrap();
         assert_eq!(k.as_slice(), hex(KDFA_SHA1_STORAGE_128).as_slice());
         // kdfa("sha384", b"k", b"", b"", b"", 521): empty label, masked first octet.
         let k = kdfa(HashAlg::Sha384, b"k", b"", b"", b"", 521).unwrap();
@@ -209,19 +231,49 @@ mod tests {
 
     #[test]
     fn kdfa_edge_sizes() {
-        assert!(kdfa(HashAlg::Sha256, b"k", b"L", b"", b"", 0).unwrap().is_empty());
-        assert_eq!(kdfa(HashAlg::Sha256, b"k", b"L", b"", b"", 1).unwrap().as_slice()[0] & 0xFE, 0);
-        assert_eq!(kdfa(HashAlg::Sha256, b"k", b"L", b"", b"", MAX_KDF_BITS + 1), Err(Rc::SIZE));
-        assert_eq!(kdfa(HashAlg::Sha256, b"k", b"L", b"", b"", u32::MAX), Err(Rc::SIZE));
+        assert!(kdfa(HashAlg::Sha256, b"k", b"L", b"", b"", 0)
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            kdfa(HashAlg::Sha256, b"k", b"L", b"", b"", 1)
+                .unwrap()
+                .as_slice()[0]
+                & 0xFE,
+            0
+        );
+        assert_eq!(
+            kdfa(HashAlg::Sha256, b"k", b"L", b"", b"", MAX_KDF_BITS + 1),
+            Err(Rc::SIZE)
+        );
+        assert_eq!(
+            kdfa(HashAlg::Sha256, b"k", b"L", b"", b"", u32::MAX),
+            Err(Rc::SIZE)
+        );
     }
 
     #[test]
     fn kdfe_known_answers() {
         // kdfe("sha256", bytes(range(32)), b"SECRET", b"U"*32, b"V"*32, 256)
         let z: Vec<u8> = (0u8..32).collect();
-        let k = kdfe(HashAlg::Sha256, &z, b"SECRET", &[b'U'; 32], &[b'V'; 32], 256).unwrap();
+        let k = kdfe(
+            HashAlg::Sha256,
+            &z,
+            b"SECRET",
+            &[b'U'; 32],
+            &[b'V'; 32],
+            256,
+        )
+        .unwrap();
         assert_eq!(k.as_slice(), hex(KDFE_SHA256_SECRET_256).as_slice());
-        let k0 = kdfe(HashAlg::Sha256, &z, b"SECRET\0", &[b'U'; 32], &[b'V'; 32], 256).unwrap();
+        let k0 = kdfe(
+            HashAlg::Sha256,
+            &z,
+            b"SECRET\0",
+            &[b'U'; 32],
+            &[b'V'; 32],
+            256,
+        )
+        .unwrap();
         assert_eq!(k, k0);
         // kdfe("sha384", bytes(range(48)), b"DUPLICATE", b"u", b"v", 600)
         let z: Vec<u8> = (0u8..48).collect();
@@ -234,23 +286,32 @@ mod tests {
         // mgf1("sha1", b"foo", 5) is the classic example value 1ac9075cd4.
         assert_eq!(mgf1(HashAlg::Sha1, b"foo", 5).unwrap(), hex("1ac9075cd4"));
         // mgf1("sha256", b"bar", 50)
-        assert_eq!(mgf1(HashAlg::Sha256, b"bar", 50).unwrap(), hex(MGF1_SHA256_BAR_50));
+        assert_eq!(
+            mgf1(HashAlg::Sha256, b"bar", 50).unwrap(),
+            hex(MGF1_SHA256_BAR_50)
+        );
         assert!(mgf1(HashAlg::Sha256, b"bar", 0).unwrap().is_empty());
         assert_eq!(mgf1(HashAlg::Sha256, b"bar", 1 << 20), Err(Rc::SIZE));
     }
 
-    const KDFA_SHA256_CFB_384: &str = "8c57e35a58744f4a52b2b589bb795e23d0b4d49df26b2d9937c83d69cd7541db \
+    const KDFA_SHA256_CFB_384: &str =
+        "8c57e35a58744f4a52b2b589bb795e23d0b4d49df26b2d9937c83d69cd7541db \
     3de8332c3d079635c461d9570795b183";
     const KDFA_SHA1_STORAGE_128: &str = "b64cc56b257c38550eed5955f5fd1406";
-    const KDFA_SHA384_EMPTY_521: &str = "006bd4d549ac5642cabf774af8cad3e538d46f606683fc626192b6e1ae2e5297 \
+    const KDFA_SHA384_EMPTY_521: &str =
+        "006bd4d549ac5642cabf774af8cad3e538d46f606683fc626192b6e1ae2e5297 \
     8ede7313e2120a8ed9cdaee20a26cc54a565ddd85f23cf6374593fbca3bb493c \
     5cc7";
-    const KDFA_SHA512_INTEGRITY_512: &str = "7c0afec71a3b1a1b38b2e779942a606b44bff19759723b33cbc0f450e275955c \
+    const KDFA_SHA512_INTEGRITY_512: &str =
+        "7c0afec71a3b1a1b38b2e779942a606b44bff19759723b33cbc0f450e275955c \
     6bae7b322abcd8935d27ccb7389d80f8356964997c93574b57ff576ce137c1be";
-    const KDFE_SHA256_SECRET_256: &str = "4cb16002b9abbc6ccb15924c35d37af3e08e2af94b6fc8dad22519ae03f5697b";
-    const KDFE_SHA384_DUPLICATE_600: &str = "685d4bd75a3ffadf57c5bd43cd1a28f6805688c3626203f372893891c0fd0d46 \
+    const KDFE_SHA256_SECRET_256: &str =
+        "4cb16002b9abbc6ccb15924c35d37af3e08e2af94b6fc8dad22519ae03f5697b";
+    const KDFE_SHA384_DUPLICATE_600: &str =
+        "685d4bd75a3ffadf57c5bd43cd1a28f6805688c3626203f372893891c0fd0d46 \
     9b47134d1eec6312f33bb284c7fe79cebeca36434802918c42b6448b6461ea50 \
     ae3930cb98f5df6ed339f7";
-    const MGF1_SHA256_BAR_50: &str = "382576a7841021cc28fc4c0948753fb8312090cea942ea4c4e735d10dc724b15 \
+    const MGF1_SHA256_BAR_50: &str =
+        "382576a7841021cc28fc4c0948753fb8312090cea942ea4c4e735d10dc724b15 \
     5f9f6069f289d61daca0cb814502ef04eae1";
 }

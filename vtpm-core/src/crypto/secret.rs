@@ -179,6 +179,48 @@ impl rsa::rand_core::TryRng for RandCoreAdapter<'_> {
 
 impl rsa::rand_core::TryCryptoRng for RandCoreAdapter<'_> {}
 
+/// Test support shared by the crypto modules' known-answer tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::Rng;
+    use crate::crypto::hash::HashAlg;
+    use alloc::vec::Vec;
+
+    /// A self-contained deterministic stream for known-answer tests (not the
+    /// DRBG, whose evolution must not move the pins):
+    /// block i = SHA-256(seed || [i]32), i = 0, 1, ...
+    pub(crate) struct Sha256Stream {
+        seed: Vec<u8>,
+        counter: u32,
+        buf: Vec<u8>,
+    }
+
+    impl Sha256Stream {
+        pub(crate) fn new(seed: &[u8]) -> Self {
+            Sha256Stream {
+                seed: seed.to_vec(),
+                counter: 0,
+                buf: Vec::new(),
+            }
+        }
+    }
+
+    impl Rng for Sha256Stream {
+        fn fill_bytes(&mut self, out: &mut [u8]) {
+            for o in out {
+                if self.buf.is_empty() {
+                    let mut block =
+                        HashAlg::Sha256.digest_parts(&[&self.seed, &self.counter.to_be_bytes()]);
+                    block.reverse();
+                    self.buf = block;
+                    self.counter += 1;
+                }
+                *o = self.buf.pop().unwrap();
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

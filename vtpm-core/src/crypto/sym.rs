@@ -17,8 +17,8 @@
 use alloc::vec::Vec;
 
 use aes::cipher::{
-    Block, BlockCipherDecrypt, BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt, KeyInit,
-    KeyIvInit, StreamCipher,
+    consts::U16, Block, BlockCipherDecrypt, BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt,
+    BlockSizeUser, InnerIvInit, KeyInit, StreamCipher,
 };
 use aes_gcm::aead::Aead;
 
@@ -71,12 +71,21 @@ pub fn aes_decrypt(mode: SymMode, key: &[u8], iv: &[u8], data: &[u8]) -> TpmResu
 }
 
 /// Every AES key size, behind one bound so each mode is written once.
-trait AesCipher: BlockCipherEncrypt + BlockCipherDecrypt + KeyInit + Clone {}
+trait AesCipher:
+    BlockCipherEncrypt + BlockCipherDecrypt + BlockSizeUser<BlockSize = U16> + KeyInit + Clone
+{
+}
 impl AesCipher for aes::Aes128 {}
 impl AesCipher for aes::Aes192 {}
 impl AesCipher for aes::Aes256 {}
 
-fn dispatch(mode: SymMode, encrypt: bool, key: &[u8], iv: &[u8], data: &[u8]) -> TpmResult<SymOutput> {
+fn dispatch(
+    mode: SymMode,
+    encrypt: bool,
+    key: &[u8],
+    iv: &[u8],
+    data: &[u8],
+) -> TpmResult<SymOutput> {
     match key.len() {
         16 => run::<aes::Aes128>(mode, encrypt, key, iv, data),
         24 => run::<aes::Aes192>(mode, encrypt, key, iv, data),
@@ -90,7 +99,13 @@ fn block_of<C: AesCipher>(bytes: &[u8]) -> TpmResult<Block<C>> {
     Block::<C>::try_from(bytes).map_err(|_| Rc::SIZE)
 }
 
-fn run<C: AesCipher>(mode: SymMode, encrypt: bool, key: &[u8], iv: &[u8], data: &[u8]) -> TpmResult<SymOutput> {
+fn run<C: AesCipher>(
+    mode: SymMode,
+    encrypt: bool,
+    key: &[u8],
+    iv: &[u8],
+    data: &[u8],
+) -> TpmResult<SymOutput> {
     let cipher = C::new_from_slice(key).map_err(|_| Rc::KEY_SIZE)?;
     if mode != SymMode::Ecb && iv.len() != AES_BLOCK_SIZE {
         return Err(Rc::SIZE);
@@ -98,24 +113,33 @@ fn run<C: AesCipher>(mode: SymMode, encrypt: bool, key: &[u8], iv: &[u8], data: 
     if matches!(mode, SymMode::Cbc | SymMode::Ecb) && data.len() % AES_BLOCK_SIZE != 0 {
         return Err(Rc::SIZE);
     }
-    let iv_block = if mode == SymMode::Ecb { Block::<C>::default() } else { block_of::<C>(iv)? };
+    let iv_block = if mode == SymMode::Ecb {
+        Block::<C>::default()
+    } else {
+        block_of::<C>(iv)?
+    };
     let mut buf = data.to_vec();
     let n_blocks = data.len().div_ceil(AES_BLOCK_SIZE);
 
     let iv_out = match mode {
         SymMode::Ctr => {
-            let mut c = ctr::Ctr128BE::<C>::inner_iv_init(cipher, &iv_block);
+            let core = ctr::CtrCore::<C, ctr::flavors::Ctr128BE>::inner_iv_init(cipher, &iv_block);
+            let mut c = ctr::Ctr128BE::<C>::from_core(core);
             c.try_apply_keystream(&mut buf).map_err(|_| Rc::SIZE)?;
             let count = u128::try_from(n_blocks).map_err(|_| Rc::SIZE)?;
             let mut ivb = [0u8; AES_BLOCK_SIZE];
             ivb.copy_from_slice(&iv_block);
-            u128::from_be_bytes(ivb).wrapping_add(count).to_be_bytes().to_vec()
+            u128::from_be_bytes(ivb)
+                .wrapping_add(count)
+                .to_be_bytes()
+                .to_vec()
         }
         SymMode::Ofb => {
             // The keystream of the last block is E(previous keystream block);
             // the previous one is input XOR output of the previous full block
             // (or ivIn when there is a single block).
-            let mut c = ofb::Ofb::<C>::inner_iv_init(cipher.clone(), &iv_block);
+            let core = ofb::OfbCore::<C>::inner_iv_init(cipher.clone(), &iv_block);
+            let mut c = ofb::Ofb::<C>::from_core(core);
             c.try_apply_keystream(&mut buf).map_err(|_| Rc::SIZE)?;
             match n_blocks.checked_sub(2) {
                 None if n_blocks == 0 => iv.to_vec(),
@@ -125,7 +149,9 @@ fn run<C: AesCipher>(mode: SymMode, encrypt: bool, key: &[u8], iv: &[u8], data: 
                         let start = i.checked_mul(AES_BLOCK_SIZE).ok_or(Rc::SIZE)?;
                         let end = start.checked_add(AES_BLOCK_SIZE).ok_or(Rc::SIZE)?;
                         let (pi, po) = (data.get(start..end), buf.get(start..end));
-                        let (Some(pi), Some(po)) = (pi, po) else { return Err(Rc::SIZE) };
+                        let (Some(pi), Some(po)) = (pi, po) else {
+                            return Err(Rc::SIZE);
+                        };
                         for ((k, a), b) in ks.iter_mut().zip(pi).zip(po) {
                             *k = a ^ b;
                         }
@@ -246,20 +272,39 @@ pub fn xor_obfuscate(
 /// AES-256-GCM encryption for the sealed state blob: returns
 /// `ciphertext || tag` (16-octet tag). Fails (`TPM_RC_FAILURE`) only for
 /// inputs beyond GCM's limits (2^36 octets).
-pub fn gcm_seal(key: &[u8; 32], nonce: &[u8; 12], aad: &[u8], plaintext: &[u8]) -> TpmResult<Vec<u8>> {
+pub fn gcm_seal(
+    key: &[u8; 32],
+    nonce: &[u8; 12],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> TpmResult<Vec<u8>> {
     let cipher = aes_gcm::Aes256Gcm::new(&(*key).into());
     cipher
-        .encrypt(&(*nonce).into(), aes_gcm::aead::Payload { msg: plaintext, aad })
+        .encrypt(
+            &(*nonce).into(),
+            aes_gcm::aead::Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
         .map_err(|_| Rc::FAILURE)
 }
 
 /// AES-256-GCM decryption of `ciphertext || tag`; `None` when the tag does
 /// not verify (or the input is shorter than a tag). The plaintext is
 /// returned as a zeroizing secret.
-pub fn gcm_open(key: &[u8; 32], nonce: &[u8; 12], aad: &[u8], sealed: &[u8]) -> Option<SecretBytes> {
+pub fn gcm_open(
+    key: &[u8; 32],
+    nonce: &[u8; 12],
+    aad: &[u8],
+    sealed: &[u8],
+) -> Option<SecretBytes> {
     let cipher = aes_gcm::Aes256Gcm::new(&(*key).into());
     cipher
-        .decrypt(&(*nonce).into(), aes_gcm::aead::Payload { msg: sealed, aad })
+        .decrypt(
+            &(*nonce).into(),
+            aes_gcm::aead::Payload { msg: sealed, aad },
+        )
         .ok()
         .map(SecretBytes::from)
 }
@@ -412,23 +457,44 @@ mod tests {
         assert_eq!(r.iv_out[4..], [0u8; 12]);
         // No data: ivOut is ivIn; ECB has none.
         for mode in [SymMode::Ctr, SymMode::Ofb, SymMode::Cbc, SymMode::Cfb] {
-            assert_eq!(aes_encrypt(mode, &k, &hex(IV), &[]).unwrap().iv_out, hex(IV));
+            assert_eq!(
+                aes_encrypt(mode, &k, &hex(IV), &[]).unwrap().iv_out,
+                hex(IV)
+            );
         }
-        assert!(aes_encrypt(SymMode::Ecb, &k, &[], &p).unwrap().iv_out.is_empty());
+        assert!(aes_encrypt(SymMode::Ecb, &k, &[], &p)
+            .unwrap()
+            .iv_out
+            .is_empty());
     }
 
     #[test]
     fn rejects_bad_sizes() {
         let k = hex(KEY128);
-        assert_eq!(aes_encrypt(SymMode::Cfb, &k[..15], &[0; 16], b"x"), Err(Rc::KEY_SIZE));
-        assert_eq!(aes_encrypt(SymMode::Cfb, &[0; 33], &[0; 16], b"x"), Err(Rc::KEY_SIZE));
+        assert_eq!(
+            aes_encrypt(SymMode::Cfb, &k[..15], &[0; 16], b"x"),
+            Err(Rc::KEY_SIZE)
+        );
+        assert_eq!(
+            aes_encrypt(SymMode::Cfb, &[0; 33], &[0; 16], b"x"),
+            Err(Rc::KEY_SIZE)
+        );
         assert_eq!(aes_encrypt(SymMode::Cfb, &k, &[0; 15], b"x"), Err(Rc::SIZE));
         assert_eq!(aes_encrypt(SymMode::Ctr, &k, &[], b"x"), Err(Rc::SIZE));
-        assert_eq!(aes_encrypt(SymMode::Cbc, &k, &[0; 16], &[0; 17]), Err(Rc::SIZE));
+        assert_eq!(
+            aes_encrypt(SymMode::Cbc, &k, &[0; 16], &[0; 17]),
+            Err(Rc::SIZE)
+        );
         assert_eq!(aes_decrypt(SymMode::Ecb, &k, &[], &[0; 15]), Err(Rc::SIZE));
         assert!(aes_encrypt(SymMode::Cfb, &k, &[0; 16], &[0; 17]).is_ok());
-        assert_eq!(cfb_encrypt_in_place(&k, &[0; 8], &mut [0; 4]), Err(Rc::SIZE));
-        assert_eq!(cfb_encrypt_in_place(&[0; 20], &[0; 16], &mut [0; 4]), Err(Rc::KEY_SIZE));
+        assert_eq!(
+            cfb_encrypt_in_place(&k, &[0; 8], &mut [0; 4]),
+            Err(Rc::SIZE)
+        );
+        assert_eq!(
+            cfb_encrypt_in_place(&[0; 20], &[0; 16], &mut [0; 4]),
+            Err(Rc::KEY_SIZE)
+        );
     }
 
     #[test]
@@ -438,8 +504,14 @@ mod tests {
         let p = hex(PLAIN);
         let mut buf = p[..37].to_vec();
         cfb_encrypt_in_place(&k, &iv, &mut buf).unwrap();
-        assert_eq!(buf, aes_encrypt(SymMode::Cfb, &k, &iv, &p[..37]).unwrap().data);
-        assert_eq!(buf[..32], hex("3b3fd92eb72dad20333449f8e83cfb4a c8a64537a0b3a93fcde3cdad9f1ce58b"));
+        assert_eq!(
+            buf,
+            aes_encrypt(SymMode::Cfb, &k, &iv, &p[..37]).unwrap().data
+        );
+        assert_eq!(
+            buf[..32],
+            hex("3b3fd92eb72dad20333449f8e83cfb4a c8a64537a0b3a93fcde3cdad9f1ce58b")
+        );
         cfb_decrypt_in_place(&k, &iv, &mut buf).unwrap();
         assert_eq!(buf, p[..37]);
     }
@@ -447,11 +519,37 @@ mod tests {
     #[test]
     fn xor_obfuscation_is_kdfa_xor_mask() {
         let mut data = *b"attack at dawn!";
-        xor_obfuscate(HashAlg::Sha256, b"session-key", b"nonceNewer", b"nonceOlder", &mut data).unwrap();
-        let mask = kdfa(HashAlg::Sha256, b"session-key", b"XOR", b"nonceNewer", b"nonceOlder", 15 * 8).unwrap();
-        let expect: Vec<u8> = b"attack at dawn!".iter().zip(mask.iter()).map(|(a, b)| a ^ b).collect();
+        xor_obfuscate(
+            HashAlg::Sha256,
+            b"session-key",
+            b"nonceNewer",
+            b"nonceOlder",
+            &mut data,
+        )
+        .unwrap();
+        let mask = kdfa(
+            HashAlg::Sha256,
+            b"session-key",
+            b"XOR",
+            b"nonceNewer",
+            b"nonceOlder",
+            15 * 8,
+        )
+        .unwrap();
+        let expect: Vec<u8> = b"attack at dawn!"
+            .iter()
+            .zip(mask.iter())
+            .map(|(a, b)| a ^ b)
+            .collect();
         assert_eq!(data.to_vec(), expect);
-        xor_obfuscate(HashAlg::Sha256, b"session-key", b"nonceNewer", b"nonceOlder", &mut data).unwrap();
+        xor_obfuscate(
+            HashAlg::Sha256,
+            b"session-key",
+            b"nonceNewer",
+            b"nonceOlder",
+            &mut data,
+        )
+        .unwrap();
         assert_eq!(&data, b"attack at dawn!");
         xor_obfuscate(HashAlg::Sha1, b"k", b"", b"", &mut []).unwrap();
     }
@@ -476,7 +574,10 @@ mod tests {
         let tag = hex("76fc6ece0f4e1768cddf8853bb2d551b");
         let sealed = gcm_seal(&key, &nonce, &aad, &pt).unwrap();
         assert_eq!(sealed, [ct.as_slice(), &tag].concat());
-        assert_eq!(gcm_open(&key, &nonce, &aad, &sealed).unwrap().as_slice(), pt.as_slice());
+        assert_eq!(
+            gcm_open(&key, &nonce, &aad, &sealed).unwrap().as_slice(),
+            pt.as_slice()
+        );
         let mut bad = sealed.clone();
         bad[3] ^= 1;
         assert!(gcm_open(&key, &nonce, &aad, &bad).is_none());

@@ -5,7 +5,9 @@
 //! [`crate::Platform::commit`] start with a schema version (see
 //! [`SCHEMA_VERSION`]); loading older schemas goes through [`migrate`].
 
+pub mod blob;
 pub mod pcr;
+pub mod slots;
 
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
@@ -141,6 +143,10 @@ pub struct PersistentState {
     pub recovery_time: u32,
     /// DA: `lockoutRecovery` in seconds.
     pub lockout_recovery: u32,
+    /// Persistent objects (EvictControl), sorted by handle.
+    pub persistent: Vec<crate::object::Object>,
+    /// Key protecting saved contexts; new at every TPM Reset.
+    pub context_key: Vec<u8>,
 }
 
 impl PersistentState {
@@ -187,6 +193,8 @@ impl PersistentState {
             max_tries: 3,
             recovery_time: 1000,
             lockout_recovery: 1000,
+            persistent: Vec::new(),
+            context_key: fresh(32),
         }
     }
 
@@ -289,6 +297,16 @@ pub struct VolatileState {
     /// PCRs selected by PCR_Allocate that are waiting for a reset (mirror
     /// of `PersistentState::pcr_allocation` at the last reset).
     pub active_banks: Vec<HashAlg>,
+    /// Loaded transient objects by handle.
+    pub objects: alloc::collections::BTreeMap<u32, crate::object::Object>,
+    /// Context sequence counter (Part 1, 30.3).
+    pub context_counter: u64,
+    /// Recently derived primary objects: (key, public, sensitive).
+    pub primary_cache: Vec<(
+        Vec<u8>,
+        crate::wire::object::Public,
+        crate::wire::object::Sensitive,
+    )>,
     /// DRTM: a `_TPM_Hash_Start` sequence is in progress.
     pub drtm_hash: Option<alloc::vec::Vec<crate::crypto::Hasher>>,
 }

@@ -214,7 +214,7 @@ impl<'a> Params<'a> {
     }
 
     /// Read the next parameter.
-    pub fn next<T: Unmarshal>(&mut self) -> TpmResult<T> {
+    pub fn read<T: Unmarshal>(&mut self) -> TpmResult<T> {
         self.n = self.n.saturating_add(1);
         let n = self.n;
         T::unmarshal(&mut self.r).map_err(|e| e.param(n))
@@ -264,8 +264,8 @@ mod tests {
     #[test]
     fn params_number_their_errors() {
         let mut p = Params::new(&[0, 1, 0]);
-        assert_eq!(p.next::<u16>(), Ok(1));
-        assert_eq!(p.next::<u16>(), Err(Rc::INSUFFICIENT.param(2)));
+        assert_eq!(p.read::<u16>(), Ok(1));
+        assert_eq!(p.read::<u16>(), Err(Rc::INSUFFICIENT.param(2)));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 pub mod cc;
 pub mod codec;
 pub mod consts;
+pub mod object;
 pub mod public;
 pub mod rc;
 pub mod types;

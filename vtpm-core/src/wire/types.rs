@@ -134,7 +134,9 @@ fn read_pcr_select(r: &mut Reader<'_>) -> TpmResult<PcrBitmap> {
     let bytes = r.take(size)?;
     let mut v = 0u32;
     for (i, b) in bytes.iter().enumerate() {
-        v |= u32::from(*b) << (8 * i);
+        v |= u32::from(*b)
+            .checked_shl(u32::try_from(i).unwrap_or(4).saturating_mul(8))
+            .unwrap_or(0);
     }
     Ok(PcrBitmap(v & PcrBitmap::ALL.0))
 }

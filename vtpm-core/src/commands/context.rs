@@ -1,0 +1,241 @@
+//! Part 3, 28: Context Management (`ContextSave`, `ContextLoad`,
+//! `FlushContext`, `EvictControl`).
+
+use alloc::vec::Vec;
+
+use super::object::HandleAndName;
+use super::{Command, NoParams, ToParams};
+use crate::engine::Ctx;
+use crate::object::{protect, Object};
+use crate::tpm_params;
+use crate::wire::consts::{ht, rh};
+use crate::wire::object::{oa, Context};
+use crate::wire::{Handle, Rc, TpmResult, Writer};
+
+/// Largest `TPMS_CONTEXT` of an object this TPM produces
+/// (`TPM_PT_MAX_OBJECT_CONTEXT`); ContextSave enforces it.
+pub const MAX_OBJECT_CONTEXT: usize = 2048;
+
+/// `savedHandle` of an ordinary object context (Part 2, 14.6.2).
+const SAVED_OBJECT: Handle = Handle(0x8000_0000);
+/// `savedHandle` of an stClear object context.
+const SAVED_ST_CLEAR: Handle = Handle(0x8000_0002);
+
+fn binding(sequence: u64, saved: Handle, hierarchy: Handle) -> Vec<u8> {
+    let mut b = sequence.to_be_bytes().to_vec();
+    b.extend_from_slice(&saved.0.to_be_bytes());
+    b.extend_from_slice(&hierarchy.0.to_be_bytes());
+    b
+}
+
+/// `TPM2_ContextSave` response.
+#[derive(Debug)]
+pub struct ContextSaveOut {
+    /// `TPMS_CONTEXT`.
+    pub context: Context,
+}
+
+impl ToParams for ContextSaveOut {
+    fn marshal_params(&self, w: &mut Writer) {
+        w.write(&self.context);
+    }
+}
+
+/// `TPM2_ContextSave` (Part 3, 28.2) of a transient object.
+#[derive(Debug)]
+#[doc(alias = "TPM2_ContextSave")]
+pub struct ContextSave;
+
+impl Command for ContextSave {
+    type In = NoParams;
+    type Out = ContextSaveOut;
+    fn run(ctx: &mut Ctx<'_>, handles: &[Handle], _: NoParams) -> TpmResult<ContextSaveOut> {
+        let h = handles.first().copied().ok_or(Rc::FAILURE)?;
+        if h.ht() != ht::TRANSIENT {
+            return Err(Rc::HANDLE.handle(1));
+        }
+        let obj = ctx.v.objects.get(&h.0).ok_or(Rc::REFERENCE_H0)?;
+        let saved = if obj.public.has(oa::ST_CLEAR) {
+            SAVED_ST_CLEAR
+        } else {
+            SAVED_OBJECT
+        };
+        let hierarchy = obj.hierarchy;
+        let body = postcard::to_allocvec(obj).map_err(|_| Rc::FAILURE)?;
+        let sequence = ctx.v.context_counter;
+        ctx.v.context_counter = sequence.checked_add(1).ok_or(Rc::TOO_MANY_CONTEXTS)?;
+        let proof = ctx.hierarchy_proof(hierarchy).ok_or(Rc::FAILURE)?.to_vec();
+        let blob = protect::seal_context(
+            &ctx.p.context_key,
+            &proof,
+            &binding(sequence, saved, hierarchy),
+            &body,
+        )?;
+        // sequence, savedHandle, hierarchy and the blob's size field.
+        if blob.len().saturating_add(18) > MAX_OBJECT_CONTEXT {
+            return Err(Rc::FAILURE);
+        }
+        Ok(ContextSaveOut {
+            context: Context {
+                sequence,
+                saved_handle: saved,
+                hierarchy,
+                blob,
+            },
+        })
+    }
+}
+
+tpm_params! {
+    /// `TPM2_ContextLoad` parameters.
+    pub struct ContextLoadIn {
+        /// `TPMS_CONTEXT`.
+        pub context: Context,
+    }
+}
+
+/// `TPM2_ContextLoad` (Part 3, 28.3) of an object context.
+#[derive(Debug)]
+#[doc(alias = "TPM2_ContextLoad")]
+pub struct ContextLoad;
+
+impl Command for ContextLoad {
+    type In = ContextLoadIn;
+    type Out = HandleAndName;
+    fn run(ctx: &mut Ctx<'_>, _: &[Handle], input: ContextLoadIn) -> TpmResult<HandleAndName> {
+        let c = input.context;
+        if c.saved_handle != SAVED_OBJECT && c.saved_handle != SAVED_ST_CLEAR {
+            return Err(Rc::HANDLE.param(1));
+        }
+        if !matches!(
+            c.hierarchy,
+            rh::OWNER | rh::ENDORSEMENT | rh::PLATFORM | rh::NULL
+        ) {
+            return Err(Rc::HIERARCHY.param(1));
+        }
+        if !ctx.hierarchy_enabled(c.hierarchy) {
+            return Err(Rc::HIERARCHY.param(1));
+        }
+        let proof = ctx
+            .hierarchy_proof(c.hierarchy)
+            .ok_or(Rc::HIERARCHY.param(1))?
+            .to_vec();
+        let body = protect::open_context(
+            &ctx.p.context_key,
+            &proof,
+            &binding(c.sequence, c.saved_handle, c.hierarchy),
+            &c.blob,
+        )
+        .map_err(|e| e.param(1))?;
+        let obj: Object = postcard::from_bytes(&body).map_err(|_| Rc::INTEGRITY.param(1))?;
+        if obj.hierarchy != c.hierarchy {
+            return Err(Rc::INTEGRITY.param(1));
+        }
+        let name = obj.name.clone();
+        let handle = ctx.insert_object(obj)?;
+        Ok(HandleAndName { handle, name })
+    }
+}
+
+tpm_params! {
+    /// `TPM2_FlushContext` parameters.
+    pub struct FlushContextIn {
+        /// `TPMI_DH_CONTEXT`: a transient object or a session.
+        pub flush_handle: Handle,
+    }
+}
+
+/// `TPM2_FlushContext` (Part 3, 28.4).
+#[derive(Debug)]
+#[doc(alias = "TPM2_FlushContext")]
+pub struct FlushContext;
+
+impl Command for FlushContext {
+    type In = FlushContextIn;
+    type Out = NoParams;
+    fn run(ctx: &mut Ctx<'_>, _: &[Handle], input: FlushContextIn) -> TpmResult<NoParams> {
+        let h = input.flush_handle;
+        match h.ht() {
+            ht::TRANSIENT => {
+                ctx.v.objects.remove(&h.0).ok_or(Rc::HANDLE.param(1))?;
+                Ok(NoParams)
+            }
+            ht::HMAC_SESSION | ht::POLICY_SESSION => Err(Rc::HANDLE.param(1)),
+            _ => Err(Rc::VALUE.param(1)),
+        }
+    }
+}
+
+tpm_params! {
+    /// `TPM2_EvictControl` parameters.
+    pub struct EvictControlIn {
+        /// `TPMI_DH_PERSISTENT`.
+        pub persistent_handle: Handle,
+    }
+}
+
+/// `TPM2_EvictControl` (Part 3, 28.5).
+#[derive(Debug)]
+#[doc(alias = "TPM2_EvictControl")]
+pub struct EvictControl;
+
+impl Command for EvictControl {
+    type In = EvictControlIn;
+    type Out = NoParams;
+    fn run(ctx: &mut Ctx<'_>, handles: &[Handle], input: EvictControlIn) -> TpmResult<NoParams> {
+        let (Some(&auth), Some(&oh)) = (handles.first(), handles.get(1)) else {
+            return Err(Rc::FAILURE);
+        };
+        let ph = input.persistent_handle;
+        if ph.ht() != ht::PERSISTENT {
+            return Err(Rc::VALUE.param(1));
+        }
+        let obj = ctx.object(oh).ok_or(Rc::HANDLE.handle(2))?.clone();
+        // The hierarchy of the object must match the authorization.
+        let owner_side = matches!(obj.hierarchy, rh::OWNER | rh::ENDORSEMENT);
+        if (auth == rh::OWNER && !owner_side)
+            || (auth == rh::PLATFORM && obj.hierarchy != rh::PLATFORM)
+        {
+            return Err(Rc::HIERARCHY.handle(2));
+        }
+        // Owner range 0x81000000-0x817FFFFF, platform 0x81800000-0x81FFFFFF.
+        let in_range = if auth == rh::OWNER {
+            ph.0 <= rh::PERSISTENT_OWNER_LAST
+        } else {
+            ph.0 >= rh::PERSISTENT_PLATFORM_FIRST
+        };
+        if oh.ht() == ht::PERSISTENT {
+            // Evict: the two handles must agree.
+            if oh != ph {
+                return Err(Rc::HANDLE.param(1));
+            }
+            if !in_range {
+                return Err(Rc::RANGE.param(1));
+            }
+            ctx.p.persistent.retain(|o| o.evict_handle != Some(ph));
+            ctx.mark_dirty();
+            return Ok(NoParams);
+        }
+        if !in_range {
+            return Err(Rc::RANGE.param(1));
+        }
+        if obj.public.has(oa::ST_CLEAR) || obj.sensitive.is_none() || obj.hierarchy == rh::NULL {
+            return Err(Rc::ATTRIBUTES.handle(2));
+        }
+        if ctx.p.persistent.iter().any(|o| o.evict_handle == Some(ph)) {
+            return Err(Rc::NV_DEFINED);
+        }
+        if ctx.p.persistent.len() >= ctx.config.max_persistent_objects {
+            return Err(Rc::NV_SPACE);
+        }
+        let mut obj = obj;
+        obj.evict_handle = Some(ph);
+        let at = ctx
+            .p
+            .persistent
+            .partition_point(|o| o.evict_handle < Some(ph));
+        ctx.p.persistent.insert(at, obj);
+        ctx.mark_dirty();
+        Ok(NoParams)
+    }
+}

@@ -1,0 +1,399 @@
+//! Objects (Part 1, 27-28): creation of key material, Names, the
+//! protection of sensitive areas by their parent (Part 1, 23), and loaded
+//! and persistent object storage.
+
+pub mod protect;
+
+use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::ecc::{Curve, EccPrivate};
+use crate::crypto::hmac::HmacState;
+use crate::crypto::secret::Rng;
+use crate::crypto::{rsa::RsaPrivate, HashAlg};
+use crate::wire::consts::alg;
+use crate::wire::object::{oa, Public, Sensitive, SensitiveCreate, Unique};
+use crate::wire::public::{KeyedHashScheme, PublicParms, Scheme, SymDef};
+use crate::wire::{Handle, Marshal, Rc, TpmResult};
+
+/// A TPM object: its public area, its sensitive area (absent for a
+/// public-only LoadExternal), and where it sits.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Object {
+    /// `TPMT_PUBLIC`.
+    pub public: Public,
+    /// `TPMT_SENSITIVE`, if loaded.
+    pub sensitive: Option<Sensitive>,
+    /// The Name.
+    pub name: Vec<u8>,
+    /// The Qualified Name.
+    pub qualified_name: Vec<u8>,
+    /// The hierarchy the object belongs to.
+    pub hierarchy: Handle,
+    /// Persistent handle, when the object is persistent.
+    pub evict_handle: Option<Handle>,
+}
+
+impl Object {
+    /// Build an object, computing its Name and Qualified Name.
+    pub fn new(
+        public: Public,
+        sensitive: Option<Sensitive>,
+        parent_qn: &[u8],
+        hierarchy: Handle,
+    ) -> Self {
+        let name = public.name();
+        let qualified_name = qualified_name(public.name_alg, parent_qn, &name);
+        Object {
+            public,
+            sensitive,
+            name,
+            qualified_name,
+            hierarchy,
+            evict_handle: None,
+        }
+    }
+
+    /// The authValue (empty for a public-only object).
+    pub fn auth_value(&self) -> &[u8] {
+        self.sensitive
+            .as_ref()
+            .map_or(&[][..], |s| s.auth_value.as_slice())
+    }
+
+    /// The RSA private key (reconstructed from the public modulus and the
+    /// stored prime).
+    pub fn rsa_private(&self) -> TpmResult<RsaPrivate> {
+        let (PublicParms::Rsa { exponent, .. }, Unique::Rsa(n)) =
+            (&self.public.parms, &self.public.unique)
+        else {
+            return Err(Rc::KEY);
+        };
+        let s = self.sensitive.as_ref().ok_or(Rc::KEY)?;
+        RsaPrivate::from_prime(n, *exponent, &s.sensitive)
+    }
+}
+
+/// Qualified Name (Part 1, 16.6): nameAlg || H(parentQN || Name).
+pub fn qualified_name(name_alg: Option<HashAlg>, parent_qn: &[u8], name: &[u8]) -> Vec<u8> {
+    match name_alg {
+        Some(h) => {
+            let mut q = h.alg_id().0.to_be_bytes().to_vec();
+            q.extend_from_slice(&h.digest_parts(&[parent_qn, name]));
+            q
+        }
+        None => name.to_vec(),
+    }
+}
+
+/// A deterministic byte stream for primary objects (our own, versioned
+/// derivation, pinned by known-answer tests): SP 800-108 counter-mode HMAC
+/// keyed with the hierarchy seed, `K(i) = HMAC(seed, [i]32 || label || 0 ||
+/// context)`, consumed in order. Version 1 label: "vtpm primary v1".
+pub struct PrimaryStream<'a> {
+    alg: HashAlg,
+    seed: &'a [u8],
+    context: Vec<u8>,
+    counter: u32,
+    buf: Vec<u8>,
+}
+
+impl core::fmt::Debug for PrimaryStream<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("PrimaryStream { .. }")
+    }
+}
+
+/// Label of primary derivation version 1.
+pub const PRIMARY_LABEL_V1: &[u8] = b"vtpm primary v1\0";
+
+impl<'a> PrimaryStream<'a> {
+    /// A stream for `template` (the marshaled `TPMT_PUBLIC` as given) and
+    /// the caller's sensitive data; the authValue does not take part.
+    pub fn new(alg: HashAlg, seed: &'a [u8], template: &[u8], data: &[u8]) -> Self {
+        let mut context = alg.digest(template);
+        context.extend_from_slice(&alg.digest(data));
+        PrimaryStream {
+            alg,
+            seed,
+            context,
+            counter: 0,
+            buf: Vec::new(),
+        }
+    }
+}
+
+impl Rng for PrimaryStream<'_> {
+    fn fill_bytes(&mut self, out: &mut [u8]) {
+        for b in out.iter_mut() {
+            if self.buf.is_empty() {
+                self.counter = self.counter.wrapping_add(1);
+                let mut m = HmacState::new(self.alg, self.seed);
+                m.update(&self.counter.to_be_bytes());
+                m.update(PRIMARY_LABEL_V1);
+                m.update(&self.context);
+                self.buf = m.finish();
+                self.buf.reverse();
+            }
+            *b = self.buf.pop().unwrap_or(0);
+        }
+    }
+}
+
+/// Check the attribute and parameter consistency of a creation template
+/// (Part 1, 27.2 and Part 3, 12.1 "PublicAttributesValidation").
+/// `parent` is `None` for a primary object. Errors are unpositioned; the
+/// caller attaches the parameter number of the template.
+pub fn validate_template(public: &Public, parent: Option<&Public>, data: &[u8]) -> TpmResult<()> {
+    let a = public.attributes;
+    let has = |b: u32| a & b == b;
+    if public.name_alg.is_none() {
+        return Err(Rc::HASH);
+    }
+    // fixedTPM and fixedParent (Part 1, 27.2.2).
+    if has(oa::FIXED_TPM) && !has(oa::FIXED_PARENT) {
+        return Err(Rc::ATTRIBUTES);
+    }
+    if let Some(p) = parent {
+        if has(oa::FIXED_TPM) && !p.has(oa::FIXED_TPM) {
+            return Err(Rc::ATTRIBUTES);
+        }
+    }
+    if has(oa::FIRMWARE_LIMITED) || has(oa::SVN_LIMITED) {
+        // No firmware-limited hierarchies are implemented.
+        return Err(Rc::ATTRIBUTES);
+    }
+    // encryptedDuplication needs a parent with encryptedDuplication too,
+    // unless fixedParent... (Part 1, 23.4): keep to the simple rule.
+    if has(oa::ENCRYPTED_DUPLICATION) && has(oa::FIXED_TPM) {
+        return Err(Rc::ATTRIBUTES);
+    }
+    let restricted = has(oa::RESTRICTED);
+    let sign = has(oa::SIGN_ENCRYPT);
+    let decrypt = has(oa::DECRYPT);
+    if has(oa::X509_SIGN) {
+        // Only for unrestricted signing keys.
+        if restricted || !sign {
+            return Err(Rc::ATTRIBUTES);
+        }
+    }
+    // A restricted key has exactly one of sign and decrypt.
+    if restricted && sign == decrypt {
+        return Err(Rc::ATTRIBUTES);
+    }
+    // sensitiveDataOrigin with caller-provided data (Part 1, 27.2.4).
+    let data_given = !data.is_empty();
+    match &public.parms {
+        PublicParms::KeyedHash { scheme } => {
+            if data_given && has(oa::SENSITIVE_DATA_ORIGIN) {
+                return Err(Rc::ATTRIBUTES);
+            }
+            match scheme {
+                KeyedHashScheme::Null => {
+                    if sign || (restricted && decrypt) {
+                        return Err(Rc::SCHEME);
+                    }
+                    if decrypt {
+                        // A keyed-hash "decrypt" object is a derivation parent (KDF scheme); not implemented.
+                        return Err(Rc::ATTRIBUTES);
+                    }
+                }
+                KeyedHashScheme::Hmac(_) => {
+                    if !sign || decrypt {
+                        return Err(Rc::SCHEME);
+                    }
+                }
+                KeyedHashScheme::Xor(..) => {
+                    if !decrypt || sign {
+                        return Err(Rc::SCHEME);
+                    }
+                }
+            }
+        }
+        PublicParms::SymCipher { .. } => {
+            if data_given && has(oa::SENSITIVE_DATA_ORIGIN) {
+                return Err(Rc::ATTRIBUTES);
+            }
+            if !data_given && !has(oa::SENSITIVE_DATA_ORIGIN) {
+                return Err(Rc::ATTRIBUTES);
+            }
+            if !sign && !decrypt {
+                return Err(Rc::ATTRIBUTES);
+            }
+        }
+        PublicParms::Rsa {
+            symmetric, scheme, ..
+        }
+        | PublicParms::Ecc {
+            symmetric, scheme, ..
+        } => {
+            if data_given {
+                // Asymmetric keys are always generated by the TPM.
+                return Err(Rc::SIZE);
+            }
+            if !has(oa::SENSITIVE_DATA_ORIGIN) {
+                return Err(Rc::ATTRIBUTES);
+            }
+            if !sign && !decrypt {
+                return Err(Rc::ATTRIBUTES);
+            }
+            if restricted && decrypt {
+                // A storage key: symmetric defined, scheme NULL.
+                if *symmetric == SymDef::Null {
+                    return Err(Rc::SYMMETRIC);
+                }
+                if *scheme != Scheme::Null {
+                    return Err(Rc::SCHEME);
+                }
+                if let SymDef::Aes { mode, .. } = symmetric {
+                    if *mode != alg::CFB {
+                        return Err(Rc::MODE);
+                    }
+                }
+            } else if *symmetric != SymDef::Null {
+                return Err(Rc::SYMMETRIC);
+            }
+            check_scheme_use(public, scheme, sign, decrypt, restricted)?;
+            if let PublicParms::Ecc { kdf, .. } = &public.parms {
+                if *kdf != crate::wire::public::Kdf::Null {
+                    return Err(Rc::KDF);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A key's scheme must fit its use (Part 1, 27.2.3): signing schemes for
+/// signing keys, encryption schemes for decryption keys; a restricted
+/// signing key needs a scheme.
+fn check_scheme_use(
+    public: &Public,
+    scheme: &Scheme,
+    sign: bool,
+    decrypt: bool,
+    restricted: bool,
+) -> TpmResult<()> {
+    let is_rsa = matches!(public.parms, PublicParms::Rsa { .. });
+    let ok = match scheme {
+        Scheme::Null => !(restricted && sign),
+        Scheme::Rsassa(_) | Scheme::Rsapss(_) => is_rsa && sign && !decrypt,
+        Scheme::Rsaes | Scheme::Oaep(_) => is_rsa && decrypt && !sign,
+        Scheme::Ecdsa(_) | Scheme::Ecschnorr(_) => !is_rsa && sign && !decrypt,
+        Scheme::Ecdh(_) => !is_rsa && decrypt && !sign,
+        Scheme::Hmac(_) => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Rc::SCHEME)
+    }
+}
+
+/// Generate an object's key material from `rng` (the TPM's DRBG for an
+/// ordinary object, a [`PrimaryStream`] for a primary). Returns the public
+/// area with `unique` filled in and the sensitive area.
+pub fn generate(
+    template: &Public,
+    create: &SensitiveCreate,
+    rng: &mut dyn Rng,
+) -> TpmResult<(Public, Sensitive)> {
+    let name_alg = template.name_alg.ok_or(Rc::HASH)?;
+    let digest_len = name_alg.digest_size();
+    let mut public = template.clone();
+    let mut seed_value = alloc::vec![0u8; digest_len];
+    let sensitive_bytes;
+    match &template.parms {
+        PublicParms::Rsa {
+            key_bits, exponent, ..
+        } => {
+            let key = RsaPrivate::generate(*key_bits, *exponent, rng)?;
+            public.unique = Unique::Rsa(key.public().modulus());
+            sensitive_bytes = key.prime().as_slice().to_vec();
+            if !template.is_storage_parent() {
+                seed_value.clear();
+            } else {
+                rng.fill_bytes(&mut seed_value);
+            }
+        }
+        PublicParms::Ecc { curve, .. } => {
+            let c = Curve::from_curve_id(*curve).ok_or(Rc::CURVE)?;
+            let key = EccPrivate::generate(c, rng)?;
+            let point = key.public()?;
+            public.unique = Unique::Ecc {
+                x: point.x.clone(),
+                y: point.y.clone(),
+            };
+            sensitive_bytes = key.scalar().as_slice().to_vec();
+            if !template.is_storage_parent() {
+                seed_value.clear();
+            } else {
+                rng.fill_bytes(&mut seed_value);
+            }
+        }
+        PublicParms::KeyedHash { .. } | PublicParms::SymCipher { .. } => {
+            let key_len = match &template.parms {
+                PublicParms::SymCipher {
+                    sym: SymDef::Aes { key_bits, .. },
+                } => usize::from(*key_bits / 8),
+                PublicParms::SymCipher { .. } => return Err(Rc::SYMMETRIC),
+                _ => digest_len,
+            };
+            sensitive_bytes = if create.data.is_empty() && public.has(oa::SENSITIVE_DATA_ORIGIN) {
+                let mut k = alloc::vec![0u8; key_len];
+                rng.fill_bytes(&mut k);
+                k
+            } else {
+                if matches!(template.parms, PublicParms::SymCipher { .. })
+                    && create.data.len() != key_len
+                {
+                    return Err(Rc::KEY_SIZE);
+                }
+                create.data.clone()
+            };
+            rng.fill_bytes(&mut seed_value);
+            // unique = H(obfuscation value || key) (Part 1, 27.2.6).
+            public.unique = Unique::Digest(name_alg.digest_parts(&[&seed_value, &sensitive_bytes]));
+        }
+    }
+    let sensitive = Sensitive {
+        type_alg: template.type_alg(),
+        auth_value: crate::auth::trim_trailing_zeros(&create.user_auth).to_vec(),
+        seed_value,
+        sensitive: sensitive_bytes,
+    };
+    Ok((public, sensitive))
+}
+
+/// Check that a sensitive area belongs to a public area (Load,
+/// LoadExternal): `TPM_RC_BINDING` if not.
+pub fn check_binding(public: &Public, sensitive: &Sensitive) -> TpmResult<()> {
+    if sensitive.type_alg != public.type_alg() {
+        return Err(Rc::TYPE);
+    }
+    let name_alg = public.name_alg;
+    let ok = match (&public.parms, &public.unique) {
+        (PublicParms::Rsa { exponent, .. }, Unique::Rsa(n)) => {
+            RsaPrivate::from_prime(n, *exponent, &sensitive.sensitive).is_ok()
+        }
+        (PublicParms::Ecc { curve, .. }, Unique::Ecc { x, y }) => Curve::from_curve_id(*curve)
+            .and_then(|c| EccPrivate::from_bytes(c, &sensitive.sensitive).ok())
+            .and_then(|k| k.public().ok())
+            .is_some_and(|p| &p.x == x && &p.y == y),
+        (_, Unique::Digest(d)) => match name_alg {
+            Some(h) => h.digest_parts(&[&sensitive.seed_value, &sensitive.sensitive]) == *d,
+            None => true,
+        },
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Rc::BINDING)
+    }
+}
+
+/// The marshaled public area (for hashing).
+pub fn public_bytes(p: &Public) -> Vec<u8> {
+    p.to_bytes()
+}
