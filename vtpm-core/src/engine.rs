@@ -160,13 +160,21 @@ impl Ctx<'_> {
         Ok(Handle(free))
     }
 
-    /// The Name of an entity (Part 1, 16): an object's Name, or the handle
-    /// itself for PCRs, permanent handles and sessions.
+    /// A defined NV index.
+    pub fn nv_index(&self, h: Handle) -> Option<&crate::state::nv::NvIndex> {
+        self.p.nv.iter().find(|i| i.handle == h)
+    }
+
+    /// The Name of an entity (Part 1, 16): an object's or NV index's Name,
+    /// or the handle itself for PCRs, permanent handles and sessions.
     pub fn name_of(&self, h: Handle) -> Vec<u8> {
-        match self.object(h) {
-            Some(o) => o.name.clone(),
-            None => h.0.to_be_bytes().to_vec(),
+        if let Some(o) = self.object(h) {
+            return o.name.clone();
         }
+        if let Some(i) = self.nv_index(h) {
+            return i.name();
+        }
+        h.0.to_be_bytes().to_vec()
     }
 
     /// The Qualified Name of an entity (a hierarchy's is its handle).
@@ -606,6 +614,27 @@ impl<P: Platform> Tpm<P> {
         };
         match kind {
             HandleKind::Object => object_check(h),
+            HandleKind::NvIndex | HandleKind::NvAuth => {
+                if kind == HandleKind::NvAuth && matches!(h, rh::OWNER | rh::PLATFORM) {
+                    return if self.hierarchy_enabled(h) { Ok(()) } else { Err(Rc::HIERARCHY) };
+                }
+                if h.ht() != ht::NV_INDEX {
+                    return Err(Rc::VALUE);
+                }
+                let idx = self.p.nv.iter().find(|i| i.handle == h).ok_or(Rc::HANDLE)?;
+                // Platform-created indices disappear with phEnableNV, the
+                // others with shEnable (Part 1, 31.x).
+                let enabled = if idx.has(crate::state::nv::nva::PLATFORMCREATE) {
+                    self.v.startup_clear.ph_enable_nv
+                } else {
+                    self.v.startup_clear.sh_enable
+                };
+                if enabled {
+                    Ok(())
+                } else {
+                    Err(Rc::HANDLE)
+                }
+            }
             HandleKind::Parent => match h {
                 rh::OWNER | rh::ENDORSEMENT | rh::PLATFORM => {
                     if self.hierarchy_enabled(h) {
@@ -660,6 +689,9 @@ impl<P: Platform> Tpm<P> {
                 _ => self.p.persistent.iter().find(|o| o.evict_handle == Some(h)),
             };
             return obj.map(|o| o.auth_value()).ok_or(Rc::HANDLE);
+        }
+        if h.ht() == ht::NV_INDEX {
+            return self.p.nv.iter().find(|i| i.handle == h).map(|i| i.auth_value.as_slice()).ok_or(Rc::HANDLE);
         }
         match h {
             rh::OWNER => Ok(&self.p.owner_auth),

@@ -151,7 +151,7 @@ pub fn property(ctx: &Ctx<'_>, p: u32) -> Option<u32> {
             .v
             .startup_clear
             .bits(ctx.p.orderly != crate::state::Orderly::None),
-        pt::HR_NV_INDEX => 0,
+        pt::HR_NV_INDEX => sat(ctx.p.nv.len()),
         pt::HR_LOADED => 0,
         pt::HR_LOADED_AVAIL => sat(c.max_loaded_sessions),
         pt::HR_ACTIVE => 0,
@@ -161,7 +161,7 @@ pub fn property(ctx: &Ctx<'_>, p: u32) -> Option<u32> {
         pt::HR_PERSISTENT_AVAIL => sat(c
             .max_persistent_objects
             .saturating_sub(ctx.p.persistent.len())),
-        pt::NV_COUNTERS => 0,
+        pt::NV_COUNTERS => sat(ctx.p.nv.iter().filter(|i| i.index_type() == crate::state::nv::nt::COUNTER).count()),
         pt::NV_COUNTERS_AVAIL => sat(c.nv_capacity / 64),
         pt::ALGORITHM_SET => 0,
         pt::LOADED_CURVES => sat(CURVES.len()),
@@ -385,7 +385,8 @@ fn handles_from(ctx: &Ctx<'_>, first: u32) -> TpmResult<Vec<Handle>> {
             .filter_map(|o| o.evict_handle)
             .filter(|h| h.0 >= first)
             .collect(),
-        ht::NV_INDEX | ht::HMAC_SESSION | ht::POLICY_SESSION => Vec::new(),
+        ht::NV_INDEX => ctx.p.nv.iter().map(|i| i.handle).filter(|h| h.0 >= first).collect(),
+        ht::HMAC_SESSION | ht::POLICY_SESSION => Vec::new(),
         _ => return Err(Rc::VALUE.param(2)),
     })
 }

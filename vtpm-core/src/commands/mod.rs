@@ -127,6 +127,10 @@ pub enum HandleKind {
     Object,
     /// `TPMI_DH_PARENT+`: an object or a hierarchy (including NULL).
     Parent,
+    /// `TPMI_RH_NV_INDEX`: a defined NV index.
+    NvIndex,
+    /// `TPMI_RH_NV_AUTH`: owner, platform or a defined NV index.
+    NvAuth,
 }
 
 /// One handle of a command.

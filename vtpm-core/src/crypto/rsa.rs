@@ -871,13 +871,19 @@ mod tests {
 
     #[test]
     fn keygen_gives_up_on_a_dead_stream() {
-        // All-zero stream: every base is 0, so the first candidate that
-        // survives trial division cannot be tested; the search stops.
-        let mut zeros = |out: &mut [u8]| out.fill(0);
-        assert_eq!(
-            RsaPrivate::generate(1024, 0, &mut zeros).unwrap_err(),
-            Rc::NO_RESULT
-        );
+        // The first draw is 0xC0 00 .. 00 05, which survives trial division
+        // and the gcd test; then the stream goes dead (all zeros), so no
+        // Miller-Rabin base in (1, w - 1) can be drawn and the search stops
+        // instead of spinning.
+        let mut first = true;
+        let mut dead = |out: &mut [u8]| {
+            out.fill(0);
+            if core::mem::take(&mut first) {
+                out[0] = 0xC0;
+                *out.last_mut().unwrap() = 0x05;
+            }
+        };
+        assert_eq!(RsaPrivate::generate(1024, 0, &mut dead).unwrap_err(), Rc::NO_RESULT);
     }
 
     #[test]

@@ -363,7 +363,7 @@ pub fn seal(
     out.extend_from_slice(&aad);
     out.extend_from_slice(plaintext);
     let Some(body) = out.get_mut(HEADER_LEN..) else {
-        out.zeroize();
+        out.as_mut_slice().zeroize();
         return Err(too_large);
     };
     let tag = match key
@@ -374,7 +374,7 @@ pub fn seal(
         Err(_) => {
             // Unreachable for inputs under MAX_BLOB_SIZE; never leave
             // plaintext behind.
-            out.zeroize();
+            out.as_mut_slice().zeroize();
             return Err(too_large);
         }
     };

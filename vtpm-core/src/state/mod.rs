@@ -6,6 +6,7 @@
 //! [`SCHEMA_VERSION`]); loading older schemas goes through [`migrate`].
 
 pub mod blob;
+pub mod nv;
 pub mod pcr;
 pub mod slots;
 
@@ -147,6 +148,8 @@ pub struct PersistentState {
     pub persistent: Vec<crate::object::Object>,
     /// Key protecting saved contexts; new at every TPM Reset.
     pub context_key: Vec<u8>,
+    /// NV indices, sorted by handle.
+    pub nv: Vec<nv::NvIndex>,
 }
 
 impl PersistentState {
@@ -195,6 +198,7 @@ impl PersistentState {
             lockout_recovery: 1000,
             persistent: Vec::new(),
             context_key: fresh(32),
+            nv: Vec::new(),
         }
     }
 
