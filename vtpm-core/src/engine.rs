@@ -10,8 +10,8 @@
 
 use alloc::vec::Vec;
 
-use crate::auth::{self, SessionKind};
-use crate::commands::{self, AuthRole, CommandDef, HandleKind};
+use crate::auth;
+use crate::commands::{self, HandleKind};
 use crate::config::Config;
 use crate::crypto::Drbg;
 use crate::object::Object;
@@ -47,10 +47,10 @@ impl core::fmt::Display for StateError {
 
 /// A TPM: persistent state, volatile state and the platform it runs on.
 pub struct Tpm<P: Platform> {
-    platform: P,
-    config: Config,
-    p: PersistentState,
-    v: VolatileState,
+    pub(crate) platform: P,
+    pub(crate) config: Config,
+    pub(crate) p: PersistentState,
+    pub(crate) v: VolatileState,
 }
 
 impl<P: Platform> core::fmt::Debug for Tpm<P> {
@@ -236,6 +236,10 @@ impl<P: Platform> Tpm<P> {
             tested: false,
             active_banks: Vec::new(),
             objects: Default::default(),
+            sessions: Default::default(),
+            time_epoch: 0,
+            da_anchor_ms: 0,
+            lockout_disabled_ms: 0,
             context_counter: 0,
             primary_cache: Vec::new(),
             drtm_hash: None,
@@ -348,12 +352,17 @@ impl<P: Platform> Tpm<P> {
         self.v.clock_sync_ms = now;
         self.v.drtm_hash = None;
         self.v.objects.clear();
+        self.v.sessions.clear();
         let mut entropy = [0u8; 48];
         if self.platform.fill_entropy(&mut entropy).is_err() {
             self.v.phase = Phase::Failure;
             return;
         }
         self.v.drbg.reseed(&entropy, b"_TPM_Init");
+        let mut epoch = [0u8; 8];
+        self.v.drbg.generate(&mut epoch);
+        self.v.time_epoch = u64::from_be_bytes(epoch);
+        self.v.da_anchor_ms = now;
         self.v.phase = Phase::NeedsStartup;
     }
 
@@ -496,28 +505,36 @@ impl<P: Platform> Tpm<P> {
             handles.push(h);
         }
         // d) authorization area
-        let sessions = if tag == st::SESSIONS {
+        let mut plan = None;
+        let params_in: &[u8];
+        if tag == st::SESSIONS {
             let auth_size = r.u32()?;
             let auth_size = usize::try_from(auth_size).map_err(|_| Rc::SIZE)?;
             if auth_size < 9 || auth_size > r.remaining() {
                 return Err(Rc::SIZE);
             }
             let area = r.take(auth_size)?;
+            params_in = r.rest();
             let sessions = auth::parse_sessions(area)?;
-            self.authorize(def, &handles, &sessions)?;
-            Some(sessions)
+            let mut p = self.check_sessions(def, &handles, sessions, params_in, locality)?;
+            self.prepare_audit_cp_hash(&mut p, code, &handles, params_in);
+            plan = Some(p);
         } else {
+            params_in = r.rest();
             if def.auth_count() > 0 {
                 return Err(Rc::AUTH_MISSING);
             }
-            None
-        };
+        }
+        let mut param_buf = params_in.to_vec();
+        if let Some(p) = &plan {
+            self.decrypt_parameter(p, &mut param_buf)?;
+        }
         // e) parameters, handler
         let snapshot = if def.nv { Some(self.p.clone()) } else { None };
         if def.nv && !self.v.nv_available {
             return Err(Rc::NV_UNAVAILABLE);
         }
-        let mut params = Params::new(r.rest());
+        let mut params = Params::new(&param_buf);
         let mut out = Writer::new();
         let result = {
             let mut ctx = Ctx {
@@ -570,17 +587,13 @@ impl<P: Platform> Tpm<P> {
         if def.r_handle {
             w.write(&r_handle.unwrap_or(rh::NULL));
         }
-        if let Some(sessions) = &sessions {
+        if let Some(mut plan) = plan {
+            let mut out = out.into_vec();
+            let mut ws = Writer::new();
+            self.respond_sessions(&mut plan, code, &mut out, &mut ws)?;
             w.u32(u32::try_from(out.len()).unwrap_or(u32::MAX));
-            w.bytes(out.as_slice());
-            for s in sessions {
-                match s.kind {
-                    SessionKind::Password => auth::write_password_response(&mut w),
-                    // Non-password sessions are refused during authorization
-                    // until the sessions chapter lands.
-                    SessionKind::Hmac | SessionKind::Policy => return Err(Rc::FAILURE),
-                }
-            }
+            w.bytes(&out);
+            w.bytes(ws.as_slice());
         } else {
             w.bytes(out.as_slice());
         }
@@ -614,9 +627,66 @@ impl<P: Platform> Tpm<P> {
         };
         match kind {
             HandleKind::Object => object_check(h),
+            HandleKind::ObjectOrNull => {
+                if h == rh::NULL {
+                    Ok(())
+                } else {
+                    object_check(h)
+                }
+            }
+            HandleKind::Entity { null } => match h.ht() {
+                _ if h == rh::NULL => {
+                    if null {
+                        Ok(())
+                    } else {
+                        Err(Rc::VALUE)
+                    }
+                }
+                ht::PERMANENT => match h {
+                    rh::OWNER | rh::ENDORSEMENT | rh::PLATFORM | rh::LOCKOUT => {
+                        if self.hierarchy_enabled(h) {
+                            Ok(())
+                        } else {
+                            Err(Rc::HIERARCHY)
+                        }
+                    }
+                    _ => Err(Rc::VALUE),
+                },
+                ht::PCR => {
+                    if h.0 < 24 {
+                        Ok(())
+                    } else {
+                        Err(Rc::VALUE)
+                    }
+                }
+                ht::TRANSIENT | ht::PERSISTENT => object_check(h),
+                ht::NV_INDEX => self.check_handle(HandleKind::NvIndex, h),
+                _ => Err(Rc::VALUE),
+            },
+            HandleKind::PolicySession => {
+                if h.ht() != ht::POLICY_SESSION {
+                    return Err(Rc::VALUE);
+                }
+                match self.v.sessions.get(&h.0) {
+                    Some(s) if s.loaded.is_some() => Ok(()),
+                    _ => Err(Rc::REFERENCE_H0),
+                }
+            }
+            HandleKind::Context => match h.ht() {
+                ht::TRANSIENT => object_check(h),
+                ht::HMAC_SESSION | ht::POLICY_SESSION => match self.v.sessions.get(&h.0) {
+                    Some(s) if s.loaded.is_some() => Ok(()),
+                    _ => Err(Rc::REFERENCE_H0),
+                },
+                _ => Err(Rc::VALUE),
+            },
             HandleKind::NvIndex | HandleKind::NvAuth => {
                 if kind == HandleKind::NvAuth && matches!(h, rh::OWNER | rh::PLATFORM) {
-                    return if self.hierarchy_enabled(h) { Ok(()) } else { Err(Rc::HIERARCHY) };
+                    return if self.hierarchy_enabled(h) {
+                        Ok(())
+                    } else {
+                        Err(Rc::HIERARCHY)
+                    };
                 }
                 if h.ht() != ht::NV_INDEX {
                     return Err(Rc::VALUE);
@@ -681,89 +751,11 @@ impl<P: Platform> Tpm<P> {
         }
     }
 
-    /// The authValue of an entity (Part 1, 19.6.4).
-    fn entity_auth(&self, h: Handle) -> TpmResult<&[u8]> {
-        if matches!(h.ht(), ht::TRANSIENT | ht::PERSISTENT) {
-            let obj = match h.ht() {
-                ht::TRANSIENT => self.v.objects.get(&h.0),
-                _ => self.p.persistent.iter().find(|o| o.evict_handle == Some(h)),
-            };
-            return obj.map(|o| o.auth_value()).ok_or(Rc::HANDLE);
-        }
-        if h.ht() == ht::NV_INDEX {
-            return self.p.nv.iter().find(|i| i.handle == h).map(|i| i.auth_value.as_slice()).ok_or(Rc::HANDLE);
-        }
-        match h {
-            rh::OWNER => Ok(&self.p.owner_auth),
-            rh::ENDORSEMENT => Ok(&self.p.endorsement_auth),
-            rh::LOCKOUT => Ok(&self.p.lockout_auth),
-            rh::PLATFORM | rh::PLATFORM_NV => Ok(&self.v.platform_auth),
-            rh::NULL => Ok(&[]),
-            _ if h.ht() == ht::PCR => Ok(&[]),
-            _ => Err(Rc::HANDLE),
-        }
-    }
-
-    /// May this entity be authorized with its authValue in this role
-    /// (Part 1, 19.7: userWithAuth, adminWithPolicy, DUP needs a policy)?
-    fn check_role_allows_auth_value(&self, h: Handle, role: AuthRole) -> TpmResult<()> {
-        if let Some(obj) = match h.ht() {
-            ht::TRANSIENT => self.v.objects.get(&h.0),
-            ht::PERSISTENT => self.p.persistent.iter().find(|o| o.evict_handle == Some(h)),
-            _ => None,
-        } {
-            use crate::wire::object::oa;
-            let ok = match role {
-                AuthRole::User => obj.public.has(oa::USER_WITH_AUTH),
-                AuthRole::Admin => !obj.public.has(oa::ADMIN_WITH_POLICY),
-                AuthRole::Dup => false,
-                AuthRole::None => true,
-            };
-            if !ok {
-                return Err(Rc::AUTH_UNAVAILABLE);
-            }
-        }
-        Ok(())
-    }
-
-    /// Check the authorization of every handle that needs one (Part 3, 5.6).
-    fn authorize(
-        &mut self,
-        def: &CommandDef,
-        handles: &[Handle],
-        sessions: &[auth::SessionIn],
-    ) -> TpmResult<()> {
-        let needing: Vec<(Handle, AuthRole)> = def
-            .handles
-            .iter()
-            .zip(handles)
-            .filter(|(s, _)| s.auth != AuthRole::None)
-            .map(|(s, h)| (*h, s.auth))
-            .collect();
-        if sessions.len() < needing.len() {
-            return Err(Rc::AUTH_MISSING);
-        }
-        for (i, s) in sessions.iter().enumerate() {
-            let n = u32::try_from(i.saturating_add(1)).unwrap_or(7);
-            match s.kind {
-                SessionKind::Password => {
-                    auth::check_password_session(s).map_err(|e| e.session(n))?;
-                    let Some((h, role)) = needing.get(i) else {
-                        // A password session is only for authorization.
-                        return Err(Rc::AUTH_CONTEXT.session(n));
-                    };
-                    self.check_role_allows_auth_value(*h, *role)?;
-                    let value = self.entity_auth(*h)?;
-                    if !auth::password_matches(&s.hmac, value) {
-                        return Err(Rc::AUTH_FAIL.session(n));
-                    }
-                }
-                SessionKind::Hmac | SessionKind::Policy => {
-                    // No HMAC or policy session can be loaded yet.
-                    return Err(Rc::REFERENCE_S0.plus(i as u32));
-                }
-            }
-        }
-        Ok(())
+    /// Commit the persistent state now (used when a failing command still
+    /// changed it, as a dictionary-attack failure does).
+    pub(crate) fn commit_now(&mut self) -> Result<(), PlatformError> {
+        self.fold_clock();
+        let bytes = self.p.to_bytes().map_err(|_| PlatformError::CommitFailed)?;
+        self.platform.commit(&bytes)
     }
 }

@@ -27,7 +27,7 @@
 
 extern crate alloc;
 
-mod auth;
+pub mod auth;
 pub mod commands;
 pub mod config;
 pub mod crypto;

@@ -61,7 +61,8 @@ fn part3_12_create_load_readpublic_unseal() {
     let r = run(&mut t, &c, true);
     assert_eq!(r.rc, Rc::SUCCESS);
     let item = r.handle.unwrap();
-    // Wrong password: TPM_RC_AUTH_FAIL on session 1.
+    // Wrong password on a DA-protected object: TPM_RC_AUTH_FAIL on session 1
+    // (owner is DA-exempt and answers TPM_RC_BAD_AUTH instead).
     let r = run(&mut t, &Cmd::new(0x15E).handle(item).pw(b"nope"), false);
     assert_eq!(r.rc, Rc::AUTH_FAIL.session(1));
     let mut r = run(&mut t, &Cmd::new(0x15E).handle(item).pw(b"pw"), false);
@@ -223,7 +224,7 @@ fn part3_24_8_hierarchy_change_auth_then_wrong_password_fails() {
         .bytes(&sized(&ecc_storage_template()))
         .u16(0)
         .u32(0);
-    assert_eq!(run(&mut t, &c, true).rc, Rc::AUTH_FAIL.session(1));
+    assert_eq!(run(&mut t, &c, true).rc, Rc::BAD_AUTH.session(1));
     let c = Cmd::new(0x131)
         .handle(0x4000_0001)
         .pw(b"owner")

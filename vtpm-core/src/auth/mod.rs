@@ -10,6 +10,9 @@ use alloc::vec::Vec;
 use crate::wire::consts::{ht, rh, sizes};
 use crate::wire::{Handle, Rc, Reader, TpmResult, Writer};
 
+pub(crate) mod process;
+pub mod session;
+
 /// `TPMA_SESSION` bits (Part 2, 8.4).
 pub mod attr {
     /// continueSession.
@@ -45,8 +48,7 @@ pub enum SessionKind {
 /// One command session (`TPMS_AUTH_COMMAND`).
 #[derive(Clone, Debug)]
 pub struct SessionIn {
-    /// The session handle (used by HMAC and policy sessions).
-    #[allow(dead_code)]
+    /// The session handle.
     pub handle: Handle,
     /// What the handle refers to.
     pub kind: SessionKind,
@@ -66,7 +68,8 @@ pub fn parse_sessions(area: &[u8]) -> TpmResult<Vec<SessionIn>> {
     while !r.is_empty() {
         let n = u32::try_from(out.len().saturating_add(1)).unwrap_or(u32::MAX);
         if out.len() >= MAX_SESSIONS {
-            return Err(Rc::AUTHSIZE);
+            // The reference answers a fourth session with TPM_RC_SIZE on it.
+            return Err(Rc::SIZE.session(n));
         }
         let s = parse_one(&mut r).map_err(|e| e.session(n))?;
         out.push(s);
@@ -157,7 +160,10 @@ mod tests {
     fn rejects_fourth_session() {
         let one = [0x40u8, 0, 0, 9, 0, 0, 1, 0, 0];
         let area: Vec<u8> = one.iter().copied().cycle().take(36).collect();
-        assert_eq!(parse_sessions(&area).map(|v| v.len()), Err(Rc::AUTHSIZE));
+        assert_eq!(
+            parse_sessions(&area).map(|v| v.len()),
+            Err(Rc::SIZE.session(4))
+        );
     }
 
     #[test]

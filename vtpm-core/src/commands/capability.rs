@@ -91,12 +91,22 @@ fn firmware_version() -> (u32, u32) {
     )
 }
 
+/// Largest session context: sequence, handle, hierarchy, blob size, the
+/// 32-octet MAC and a serialized session (bounded by its digests).
+const MAX_SESSION_CONTEXT: usize = 8 + 4 + 4 + 2 + 32 + 640;
+
 /// The value of TPM property `p`, if this TPM defines it.
 pub fn property(ctx: &Ctx<'_>, p: u32) -> Option<u32> {
     let c = ctx.config;
     let sat = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     let vendor_count = sat(TABLE.iter().filter(|d| d.cc.0 & 0x2000_0000 != 0).count());
     let (fw1, fw2) = firmware_version();
+    let loaded_sessions = ctx
+        .v
+        .sessions
+        .values()
+        .filter(|s| s.loaded.is_some())
+        .count();
     Some(match p {
         pt::FAMILY_INDICATOR => u32::from_be_bytes(*b"2.0\0"),
         pt::LEVEL => 0,
@@ -118,9 +128,9 @@ pub fn property(ctx: &Ctx<'_>, p: u32) -> Option<u32> {
         pt::ACTIVE_SESSIONS_MAX => sat(c.max_active_sessions),
         pt::PCR_COUNT => sat(sizes::PCR_COUNT),
         pt::PCR_SELECT_MIN => sat(sizes::PCR_SELECT_MIN),
-        pt::CONTEXT_GAP_MAX => 0xFFFF,
+        pt::CONTEXT_GAP_MAX => u32::try_from(super::context::CONTEXT_GAP_MAX).unwrap_or(u32::MAX),
         pt::NV_COUNTERS_MAX => 0,
-        pt::NV_INDEX_MAX => 2048,
+        pt::NV_INDEX_MAX => u32::from(crate::state::nv::MAX_NV_INDEX_SIZE),
         // sharedNV | objectCopiedToRam (Part 2, 8.10).
         pt::MEMORY => 0x6,
         pt::CONTEXT_HASH => u32::from(alg::SHA256.0),
@@ -131,6 +141,7 @@ pub fn property(ctx: &Ctx<'_>, p: u32) -> Option<u32> {
         pt::MAX_RESPONSE_SIZE => sat(c.max_response_size),
         pt::MAX_DIGEST => sat(sizes::MAX_DIGEST),
         pt::MAX_OBJECT_CONTEXT => sat(super::context::MAX_OBJECT_CONTEXT),
+        pt::MAX_SESSION_CONTEXT => sat(MAX_SESSION_CONTEXT),
         pt::PS_FAMILY_INDICATOR => 1,
         pt::PS_LEVEL => 0,
         pt::PS_REVISION => 0x106,
@@ -152,17 +163,22 @@ pub fn property(ctx: &Ctx<'_>, p: u32) -> Option<u32> {
             .startup_clear
             .bits(ctx.p.orderly != crate::state::Orderly::None),
         pt::HR_NV_INDEX => sat(ctx.p.nv.len()),
-        pt::HR_LOADED => 0,
-        pt::HR_LOADED_AVAIL => sat(c.max_loaded_sessions),
-        pt::HR_ACTIVE => 0,
-        pt::HR_ACTIVE_AVAIL => sat(c.max_active_sessions),
+        pt::HR_LOADED => sat(loaded_sessions),
+        pt::HR_LOADED_AVAIL => sat(c.max_loaded_sessions.saturating_sub(loaded_sessions)),
+        pt::HR_ACTIVE => sat(ctx.v.sessions.len()),
+        pt::HR_ACTIVE_AVAIL => sat(c.max_active_sessions.saturating_sub(ctx.v.sessions.len())),
         pt::HR_TRANSIENT_AVAIL => sat(c.max_loaded_objects.saturating_sub(ctx.v.objects.len())),
         pt::HR_PERSISTENT => sat(ctx.p.persistent.len()),
         pt::HR_PERSISTENT_AVAIL => sat(c
             .max_persistent_objects
             .saturating_sub(ctx.p.persistent.len())),
-        pt::NV_COUNTERS => sat(ctx.p.nv.iter().filter(|i| i.index_type() == crate::state::nv::nt::COUNTER).count()),
-        pt::NV_COUNTERS_AVAIL => sat(c.nv_capacity / 64),
+        pt::NV_COUNTERS => sat(ctx
+            .p
+            .nv
+            .iter()
+            .filter(|i| i.index_type() == crate::state::nv::nt::COUNTER)
+            .count()),
+        pt::NV_COUNTERS_AVAIL => sat(crate::state::nv::counters_available(ctx.p, c.nv_capacity)),
         pt::ALGORITHM_SET => 0,
         pt::LOADED_CURVES => sat(CURVES.len()),
         pt::LOCKOUT_COUNTER => ctx.p.failed_tries,
@@ -385,8 +401,24 @@ fn handles_from(ctx: &Ctx<'_>, first: u32) -> TpmResult<Vec<Handle>> {
             .filter_map(|o| o.evict_handle)
             .filter(|h| h.0 >= first)
             .collect(),
-        ht::NV_INDEX => ctx.p.nv.iter().map(|i| i.handle).filter(|h| h.0 >= first).collect(),
-        ht::HMAC_SESSION | ht::POLICY_SESSION => Vec::new(),
+        ht::NV_INDEX => ctx
+            .p
+            .nv
+            .iter()
+            .map(|i| i.handle)
+            .filter(|h| h.0 >= first)
+            .collect(),
+        // TPM_HT_LOADED_SESSION (0x02) and TPM_HT_SAVED_SESSION (0x03).
+        ht::HMAC_SESSION | ht::POLICY_SESSION => {
+            let want_loaded = t == ht::HMAC_SESSION;
+            let low = first & 0x00FF_FFFF;
+            ctx.v
+                .sessions
+                .iter()
+                .filter(|(h, s)| s.loaded.is_some() == want_loaded && (**h & 0x00FF_FFFF) >= low)
+                .map(|(h, _)| Handle(*h))
+                .collect()
+        }
         _ => return Err(Rc::VALUE.param(2)),
     })
 }

@@ -51,6 +51,9 @@ impl Command for ContextSave {
     type Out = ContextSaveOut;
     fn run(ctx: &mut Ctx<'_>, handles: &[Handle], _: NoParams) -> TpmResult<ContextSaveOut> {
         let h = handles.first().copied().ok_or(Rc::FAILURE)?;
+        if matches!(h.ht(), ht::HMAC_SESSION | ht::POLICY_SESSION) {
+            return save_session(ctx, h);
+        }
         if h.ht() != ht::TRANSIENT {
             return Err(Rc::HANDLE.handle(1));
         }
@@ -86,6 +89,83 @@ impl Command for ContextSave {
     }
 }
 
+/// `TPM_PT_CONTEXT_GAP_MAX`: how far the context counter may run ahead of
+/// the oldest saved session (Part 1, 30.5).
+pub const CONTEXT_GAP_MAX: u64 = 0xFFFF;
+
+/// Save a session (Part 1, 30.5): it stays active but not loaded, and only
+/// this context (by its sequence number) can bring it back.
+fn save_session(ctx: &mut Ctx<'_>, h: Handle) -> TpmResult<ContextSaveOut> {
+    let sequence = ctx.v.context_counter;
+    let oldest = ctx
+        .v
+        .sessions
+        .values()
+        .filter_map(|s| s.saved_sequence)
+        .min();
+    if oldest.is_some_and(|o| sequence.saturating_sub(o) >= CONTEXT_GAP_MAX) {
+        return Err(Rc::CONTEXT_GAP);
+    }
+    let slot = ctx.v.sessions.get(&h.0).ok_or(Rc::REFERENCE_H0)?;
+    let sess = slot.loaded.as_ref().ok_or(Rc::REFERENCE_H0)?;
+    let body = postcard::to_allocvec(sess).map_err(|_| Rc::FAILURE)?;
+    let blob = protect::seal_context(
+        &ctx.p.context_key,
+        &[],
+        &binding(sequence, h, rh::NULL),
+        &body,
+    )?;
+    ctx.v.context_counter = sequence.checked_add(1).ok_or(Rc::TOO_MANY_CONTEXTS)?;
+    if let Some(slot) = ctx.v.sessions.get_mut(&h.0) {
+        slot.loaded = None;
+        slot.saved_sequence = Some(sequence);
+    }
+    Ok(ContextSaveOut {
+        context: Context {
+            sequence,
+            saved_handle: h,
+            hierarchy: rh::NULL,
+            blob,
+        },
+    })
+}
+
+/// Load a saved session: it must be active, saved, and this must be its
+/// latest context.
+fn load_session(ctx: &mut Ctx<'_>, c: Context) -> TpmResult<HandleAndName> {
+    let h = c.saved_handle;
+    let slot = ctx.v.sessions.get(&h.0).ok_or(Rc::HANDLE.param(1))?;
+    if slot.loaded.is_some() || slot.saved_sequence != Some(c.sequence) {
+        return Err(Rc::HANDLE.param(1));
+    }
+    let loaded = ctx
+        .v
+        .sessions
+        .values()
+        .filter(|s| s.loaded.is_some())
+        .count();
+    if loaded >= ctx.config.max_loaded_sessions {
+        return Err(Rc::SESSION_MEMORY);
+    }
+    let body = protect::open_context(
+        &ctx.p.context_key,
+        &[],
+        &binding(c.sequence, h, rh::NULL),
+        &c.blob,
+    )
+    .map_err(|e| e.param(1))?;
+    let sess: crate::auth::session::Session =
+        postcard::from_bytes(&body).map_err(|_| Rc::INTEGRITY.param(1))?;
+    if let Some(slot) = ctx.v.sessions.get_mut(&h.0) {
+        slot.loaded = Some(sess);
+        slot.saved_sequence = None;
+    }
+    Ok(HandleAndName {
+        handle: h,
+        name: h.0.to_be_bytes().to_vec(),
+    })
+}
+
 tpm_params! {
     /// `TPM2_ContextLoad` parameters.
     pub struct ContextLoadIn {
@@ -104,6 +184,9 @@ impl Command for ContextLoad {
     type Out = HandleAndName;
     fn run(ctx: &mut Ctx<'_>, _: &[Handle], input: ContextLoadIn) -> TpmResult<HandleAndName> {
         let c = input.context;
+        if matches!(c.saved_handle.ht(), ht::HMAC_SESSION | ht::POLICY_SESSION) {
+            return load_session(ctx, c);
+        }
         if c.saved_handle != SAVED_OBJECT && c.saved_handle != SAVED_ST_CLEAR {
             return Err(Rc::HANDLE.param(1));
         }
@@ -160,7 +243,10 @@ impl Command for FlushContext {
                 ctx.v.objects.remove(&h.0).ok_or(Rc::HANDLE.param(1))?;
                 Ok(NoParams)
             }
-            ht::HMAC_SESSION | ht::POLICY_SESSION => Err(Rc::HANDLE.param(1)),
+            ht::HMAC_SESSION | ht::POLICY_SESSION => {
+                ctx.v.sessions.remove(&h.0).ok_or(Rc::HANDLE.param(1))?;
+                Ok(NoParams)
+            }
             _ => Err(Rc::VALUE.param(1)),
         }
     }

@@ -306,6 +306,7 @@ impl Command for Clear {
         let owned = |o: &Object| matches!(o.hierarchy, rh::OWNER | rh::ENDORSEMENT);
         ctx.v.objects.retain(|_, o| !owned(o));
         ctx.p.persistent.retain(|o| !owned(o));
+        super::nv::on_clear(ctx);
         ctx.p.sps = fresh(ctx, 64);
         ctx.p.sh_proof = fresh(ctx, 64);
         ctx.p.eh_proof = fresh(ctx, 64);

@@ -8,11 +8,15 @@
 pub mod capability;
 pub mod clock;
 pub mod context;
+pub mod da;
 pub mod hash;
 pub mod hierarchy;
+pub mod nv;
 pub mod object;
 pub mod pcr;
+pub mod policy;
 pub mod random;
+pub mod session;
 pub mod startup;
 pub mod testing;
 
@@ -127,6 +131,18 @@ pub enum HandleKind {
     Object,
     /// `TPMI_DH_PARENT+`: an object or a hierarchy (including NULL).
     Parent,
+    /// `TPMI_DH_OBJECT+`: an object or `TPM_RH_NULL`.
+    ObjectOrNull,
+    /// `TPMI_DH_ENTITY`: anything with an authValue (hierarchies, lockout,
+    /// objects, NV indices, PCRs), optionally `+NULL`.
+    Entity {
+        /// `TPM_RH_NULL` accepted.
+        null: bool,
+    },
+    /// `TPMI_SH_POLICY`: a loaded policy session.
+    PolicySession,
+    /// `TPMI_DH_SAVED`-like: a loaded transient object or session (ContextSave).
+    Context,
     /// `TPMI_RH_NV_INDEX`: a defined NV index.
     NvIndex,
     /// `TPMI_RH_NV_AUTH`: owner, platform or a defined NV index.
@@ -195,10 +211,12 @@ const fn h(kind: HandleKind, auth: AuthRole) -> HandleSpec {
 
 use crate::wire::consts::rh;
 use AuthRole::{Admin, None as NoAuth, User};
-use HandleKind::{Object, Parent};
+use HandleKind::{NvAuth, NvIndex, Object, Parent};
 use HandleKind::{Pcr, Permanent};
 
 const PLATFORM: &[Handle] = &[rh::PLATFORM];
+/// `TPMI_RH_LOCKOUT`.
+const LOCKOUT: &[Handle] = &[rh::LOCKOUT];
 /// `TPMI_RH_PROVISION`.
 const PROVISION: &[Handle] = &[rh::OWNER, rh::PLATFORM];
 /// `TPMI_RH_HIERARCHY`.
@@ -238,6 +256,14 @@ fn unimplemented_handler(
 /// The command table, sorted by command code.
 pub static TABLE: &[CommandDef] = &[
     CommandDef {
+        cc: cc::NV_UNDEFINESPACESPECIAL,
+        name: "NV_UndefineSpaceSpecial",
+        handles: &[h(HandleKind::NvIndex, Admin), h(Permanent(PLATFORM), User)],
+        nv: true,
+        run: dispatch::<nv::NvUndefineSpaceSpecial>,
+        ..BASE
+    },
+    CommandDef {
         cc: cc::EVICTCONTROL,
         name: "EvictControl",
         handles: &[h(Permanent(PROVISION), User), h(Object, NoAuth)],
@@ -251,6 +277,17 @@ pub static TABLE: &[CommandDef] = &[
         handles: &[h(Permanent(HIERARCHY), User)],
         nv: true,
         run: dispatch::<hierarchy::HierarchyControl>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::NV_UNDEFINESPACE,
+        name: "NV_UndefineSpace",
+        handles: &[
+            h(Permanent(PROVISION), User),
+            h(HandleKind::NvIndex, NoAuth),
+        ],
+        nv: true,
+        run: dispatch::<nv::NvUndefineSpace>,
         ..BASE
     },
     CommandDef {
@@ -295,6 +332,15 @@ pub static TABLE: &[CommandDef] = &[
         ..BASE
     },
     CommandDef {
+        cc: cc::NV_DEFINESPACE,
+        name: "NV_DefineSpace",
+        handles: &[h(Permanent(PROVISION), User)],
+        nv: true,
+        decrypt: true,
+        run: dispatch::<nv::NvDefineSpace>,
+        ..BASE
+    },
+    CommandDef {
         cc: cc::PCR_ALLOCATE,
         name: "PCR_Allocate",
         handles: &[h(Permanent(PLATFORM), User)],
@@ -319,6 +365,81 @@ pub static TABLE: &[CommandDef] = &[
         decrypt: true,
         encrypt: true,
         run: dispatch::<hierarchy::CreatePrimary>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::NV_GLOBALWRITELOCK,
+        name: "NV_GlobalWriteLock",
+        handles: &[h(Permanent(PROVISION), User)],
+        nv: true,
+        run: dispatch::<nv::NvGlobalWriteLock>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::NV_INCREMENT,
+        name: "NV_Increment",
+        handles: &[h(HandleKind::NvAuth, User), h(HandleKind::NvIndex, NoAuth)],
+        nv: true,
+        run: dispatch::<nv::NvIncrement>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::NV_SETBITS,
+        name: "NV_SetBits",
+        handles: &[h(HandleKind::NvAuth, User), h(HandleKind::NvIndex, NoAuth)],
+        nv: true,
+        run: dispatch::<nv::NvSetBits>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::NV_EXTEND,
+        name: "NV_Extend",
+        handles: &[h(HandleKind::NvAuth, User), h(HandleKind::NvIndex, NoAuth)],
+        nv: true,
+        decrypt: true,
+        run: dispatch::<nv::NvExtend>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::NV_WRITE,
+        name: "NV_Write",
+        handles: &[h(HandleKind::NvAuth, User), h(HandleKind::NvIndex, NoAuth)],
+        nv: true,
+        decrypt: true,
+        run: dispatch::<nv::NvWrite>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::NV_WRITELOCK,
+        name: "NV_WriteLock",
+        handles: &[h(HandleKind::NvAuth, User), h(HandleKind::NvIndex, NoAuth)],
+        nv: true,
+        run: dispatch::<nv::NvWriteLock>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::DICTIONARYATTACKLOCKRESET,
+        name: "DictionaryAttackLockReset",
+        handles: &[h(Permanent(LOCKOUT), User)],
+        nv: true,
+        run: dispatch::<da::DictionaryAttackLockReset>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::DICTIONARYATTACKPARAMETERS,
+        name: "DictionaryAttackParameters",
+        handles: &[h(Permanent(LOCKOUT), User)],
+        nv: true,
+        run: dispatch::<da::DictionaryAttackParameters>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::NV_CHANGEAUTH,
+        name: "NV_ChangeAuth",
+        handles: &[h(HandleKind::NvIndex, Admin)],
+        nv: true,
+        decrypt: true,
+        run: dispatch::<nv::NvChangeAuth>,
         ..BASE
     },
     CommandDef {
@@ -372,12 +493,52 @@ pub static TABLE: &[CommandDef] = &[
         ..BASE
     },
     CommandDef {
+        cc: cc::POLICYNV,
+        name: "PolicyNV",
+        handles: &[
+            h(NvAuth, User),
+            h(NvIndex, NoAuth),
+            h(HandleKind::PolicySession, NoAuth),
+        ],
+        decrypt: true,
+        run: dispatch::<policy::PolicyNv>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::NV_READ,
+        name: "NV_Read",
+        handles: &[h(HandleKind::NvAuth, User), h(HandleKind::NvIndex, NoAuth)],
+        encrypt: true,
+        run: dispatch::<nv::NvRead>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::NV_READLOCK,
+        name: "NV_ReadLock",
+        handles: &[h(HandleKind::NvAuth, User), h(HandleKind::NvIndex, NoAuth)],
+        nv: true,
+        run: dispatch::<nv::NvReadLock>,
+        ..BASE
+    },
+    CommandDef {
         cc: cc::OBJECTCHANGEAUTH,
         name: "ObjectChangeAuth",
         handles: &[h(Object, Admin), h(Object, NoAuth)],
         decrypt: true,
         encrypt: true,
         run: dispatch::<object::ObjectChangeAuth>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::POLICYSECRET,
+        name: "PolicySecret",
+        handles: &[
+            h(HandleKind::Entity { null: false }, User),
+            h(HandleKind::PolicySession, NoAuth),
+        ],
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<policy::PolicySecret>,
         ..BASE
     },
     CommandDef {
@@ -417,7 +578,7 @@ pub static TABLE: &[CommandDef] = &[
     CommandDef {
         cc: cc::CONTEXTSAVE,
         name: "ContextSave",
-        handles: &[h(Object, NoAuth)],
+        handles: &[h(HandleKind::Context, NoAuth)],
         run: dispatch::<context::ContextSave>,
         ..BASE
     },
@@ -437,11 +598,100 @@ pub static TABLE: &[CommandDef] = &[
         ..BASE
     },
     CommandDef {
+        cc: cc::NV_READPUBLIC,
+        name: "NV_ReadPublic",
+        handles: &[h(HandleKind::NvIndex, NoAuth)],
+        encrypt: true,
+        run: dispatch::<nv::NvReadPublic>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::POLICYAUTHORIZE,
+        name: "PolicyAuthorize",
+        handles: &[h(HandleKind::PolicySession, NoAuth)],
+        decrypt: true,
+        run: dispatch::<policy::PolicyAuthorize>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::POLICYAUTHVALUE,
+        name: "PolicyAuthValue",
+        handles: &[h(HandleKind::PolicySession, NoAuth)],
+        run: dispatch::<policy::PolicyAuthValue>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::POLICYCOMMANDCODE,
+        name: "PolicyCommandCode",
+        handles: &[h(HandleKind::PolicySession, NoAuth)],
+        run: dispatch::<policy::PolicyCommandCode>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::POLICYCOUNTERTIMER,
+        name: "PolicyCounterTimer",
+        handles: &[h(HandleKind::PolicySession, NoAuth)],
+        decrypt: true,
+        run: dispatch::<policy::PolicyCounterTimer>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::POLICYCPHASH,
+        name: "PolicyCpHash",
+        handles: &[h(HandleKind::PolicySession, NoAuth)],
+        decrypt: true,
+        run: dispatch::<policy::PolicyCpHash>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::POLICYLOCALITY,
+        name: "PolicyLocality",
+        handles: &[h(HandleKind::PolicySession, NoAuth)],
+        run: dispatch::<policy::PolicyLocality>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::POLICYNAMEHASH,
+        name: "PolicyNameHash",
+        handles: &[h(HandleKind::PolicySession, NoAuth)],
+        decrypt: true,
+        run: dispatch::<policy::PolicyNameHash>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::POLICYOR,
+        name: "PolicyOR",
+        handles: &[h(HandleKind::PolicySession, NoAuth)],
+        run: dispatch::<policy::PolicyOr>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::POLICYTICKET,
+        name: "PolicyTicket",
+        handles: &[h(HandleKind::PolicySession, NoAuth)],
+        decrypt: true,
+        run: dispatch::<policy::PolicyTicket>,
+        ..BASE
+    },
+    CommandDef {
         cc: cc::READPUBLIC,
         name: "ReadPublic",
         handles: &[h(Object, NoAuth)],
         encrypt: true,
         run: dispatch::<object::ReadPublic>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::STARTAUTHSESSION,
+        name: "StartAuthSession",
+        handles: &[
+            h(HandleKind::ObjectOrNull, NoAuth),
+            h(HandleKind::Entity { null: true }, NoAuth),
+        ],
+        r_handle: true,
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<session::StartAuthSession>,
         ..BASE
     },
     CommandDef {
@@ -479,6 +729,21 @@ pub static TABLE: &[CommandDef] = &[
         ..BASE
     },
     CommandDef {
+        cc: cc::POLICYPCR,
+        name: "PolicyPCR",
+        handles: &[h(HandleKind::PolicySession, NoAuth)],
+        decrypt: true,
+        run: dispatch::<policy::PolicyPcr>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::POLICYRESTART,
+        name: "PolicyRestart",
+        handles: &[h(HandleKind::PolicySession, NoAuth)],
+        run: dispatch::<session::PolicyRestart>,
+        ..BASE
+    },
+    CommandDef {
         cc: cc::READCLOCK,
         name: "ReadClock",
         run: dispatch::<clock::ReadClock>,
@@ -493,9 +758,54 @@ pub static TABLE: &[CommandDef] = &[
         ..BASE
     },
     CommandDef {
+        cc: cc::POLICYPHYSICALPRESENCE,
+        name: "PolicyPhysicalPresence",
+        handles: &[h(HandleKind::PolicySession, NoAuth)],
+        run: dispatch::<policy::PolicyPhysicalPresence>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::POLICYDUPLICATIONSELECT,
+        name: "PolicyDuplicationSelect",
+        handles: &[h(HandleKind::PolicySession, NoAuth)],
+        decrypt: true,
+        run: dispatch::<policy::PolicyDuplicationSelect>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::POLICYGETDIGEST,
+        name: "PolicyGetDigest",
+        handles: &[h(HandleKind::PolicySession, NoAuth)],
+        encrypt: true,
+        run: dispatch::<policy::PolicyGetDigest>,
+        ..BASE
+    },
+    CommandDef {
         cc: cc::TESTPARMS,
         name: "TestParms",
         run: dispatch::<capability::TestParms>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::POLICYPASSWORD,
+        name: "PolicyPassword",
+        handles: &[h(HandleKind::PolicySession, NoAuth)],
+        run: dispatch::<policy::PolicyPassword>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::POLICYNVWRITTEN,
+        name: "PolicyNvWritten",
+        handles: &[h(HandleKind::PolicySession, NoAuth)],
+        run: dispatch::<policy::PolicyNvWritten>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::POLICYTEMPLATE,
+        name: "PolicyTemplate",
+        handles: &[h(HandleKind::PolicySession, NoAuth)],
+        decrypt: true,
+        run: dispatch::<policy::PolicyTemplate>,
         ..BASE
     },
     CommandDef {
@@ -506,6 +816,17 @@ pub static TABLE: &[CommandDef] = &[
         decrypt: true,
         encrypt: true,
         run: dispatch::<object::CreateLoaded>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::POLICYAUTHORIZENV,
+        name: "PolicyAuthorizeNV",
+        handles: &[
+            h(NvAuth, User),
+            h(NvIndex, NoAuth),
+            h(HandleKind::PolicySession, NoAuth),
+        ],
+        run: dispatch::<policy::PolicyAuthorizeNv>,
         ..BASE
     },
 ];

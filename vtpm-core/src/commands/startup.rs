@@ -70,6 +70,7 @@ impl Command for Startup {
                 ctx.v.null_seed = saved.null_seed;
                 ctx.v.null_proof = saved.null_proof;
                 clear_startup(ctx, locality);
+                super::nv::on_startup(ctx, crate::state::nv::StartupKind::Restart);
             }
             None => {
                 // TPM Reset: a pending PCR_Allocate takes effect now.
@@ -80,6 +81,7 @@ impl Command for Startup {
                 ctx.v.null_proof = fresh(ctx, 64);
                 ctx.v.active_banks = ctx.p.pcr_allocation.clone();
                 clear_startup(ctx, locality);
+                super::nv::on_startup(ctx, crate::state::nv::StartupKind::Reset);
             }
         }
         ctx.v.pcr_update_counter = 0;

@@ -215,12 +215,12 @@ fn derive_scalar(curve: Curve, rng: &mut dyn Rng) -> TpmResult<SecretBytes> {
     let prec = c_bits.next_multiple_of(64);
     let c = Zeroizing::new(BoxedUint::from_be_slice(&c, prec).map_err(|_| Rc::FAILURE)?);
     let n = BoxedUint::from_be_slice(order, prec).map_err(|_| Rc::FAILURE)?;
-    let n_minus_1 = NonZero::new(n.wrapping_sub(&BoxedUint::one_with_precision(prec)))
+    let n_minus_1 = NonZero::new(n.wrapping_sub(BoxedUint::one_with_precision(prec)))
         .into_option()
         .ok_or(Rc::FAILURE)?;
     let d = Zeroizing::new(
         c.rem(&n_minus_1)
-            .wrapping_add(&BoxedUint::one_with_precision(prec)),
+            .wrapping_add(BoxedUint::one_with_precision(prec)),
     );
     let bytes = Zeroizing::new(d.to_be_bytes());
     fit(&bytes, curve.size())
@@ -281,6 +281,10 @@ impl EccPrivate {
 
     /// The public point `Q = [d]G`.
     pub fn public(&self) -> TpmResult<EccPoint> {
+        #[allow(
+            clippy::arithmetic_side_effects,
+            reason = "elliptic-curve group and scalar-field operations are modular and cannot overflow"
+        )]
         fn go<C: CurveArithmetic>(d: &[u8], curve: Curve) -> TpmResult<EccPoint> {
             let d = nonzero_scalar::<C>(d, curve).ok_or(Rc::FAILURE)?;
             coords::<C>(ProjectivePoint::<C>::generator() * *d)
@@ -342,6 +346,10 @@ impl EccPrivate {
         digest: &[u8],
         rng: &mut dyn Rng,
     ) -> TpmResult<EccSignature> {
+        #[allow(
+            clippy::arithmetic_side_effects,
+            reason = "elliptic-curve group and scalar-field operations are modular and cannot overflow"
+        )]
         fn go<C: CurveArithmetic>(
             d: &[u8],
             curve: Curve,
@@ -379,6 +387,10 @@ impl EccPrivate {
     /// result at infinity is `TPM_RC_NO_RESULT`. `Z` for KDFe is the
     /// returned `x`.
     pub fn ecdh(&self, peer: &EccPoint) -> TpmResult<EccPoint> {
+        #[allow(
+            clippy::arithmetic_side_effects,
+            reason = "elliptic-curve group and scalar-field operations are modular and cannot overflow"
+        )]
         fn go<C: CurveArithmetic>(d: &[u8], curve: Curve, peer: &EccPoint) -> TpmResult<EccPoint> {
             let p = affine::<C>(peer, curve)?;
             let d = nonzero_scalar::<C>(d, curve).ok_or(Rc::FAILURE)?;
@@ -446,6 +458,10 @@ pub fn verify_schnorr(
     digest: &[u8],
     sig: &EccSignature,
 ) -> TpmResult<()> {
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "elliptic-curve group and scalar-field operations are modular and cannot overflow"
+    )]
     fn go<C: CurveArithmetic>(
         curve: Curve,
         hash: HashAlg,

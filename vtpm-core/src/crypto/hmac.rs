@@ -13,7 +13,8 @@ type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 type HmacSha384 = hmac::Hmac<sha2::Sha384>;
 type HmacSha512 = hmac::Hmac<sha2::Sha512>;
 
-/// An HMAC computation in progress. The keyed state is wiped on drop.
+/// An HMAC computation in progress. The keyed state is wiped on drop
+/// (the `hmac` crate's `zeroize` feature).
 #[derive(Clone)]
 pub enum HmacState {
     /// HMAC-SHA-1.

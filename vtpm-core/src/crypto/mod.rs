@@ -11,3 +11,4 @@ pub mod sym;
 
 pub use drbg::Drbg;
 pub use hash::{HashAlg, HashOrNull, Hasher};
+pub use secret::{ct_eq, Rng, SecretBytes};

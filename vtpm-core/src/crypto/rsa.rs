@@ -34,8 +34,9 @@
 //! 4. If `d < 2^plen`, start again from step 1 (Part 1, 43.8.3 step 7).
 //!
 //! The search gives up with `TPM_RC_NO_RESULT` after 64 * `plen` candidates
-//! for one prime or 64 base draws for one round (both out of reach of a
-//! working stream), so a broken stream cannot hang the TPM.
+//! for one prime, 64 base draws for one round or 64 restarts of steps 1-4
+//! (all out of reach of a working stream), so a broken stream cannot hang
+//! the TPM.
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -59,6 +60,10 @@ pub const RSA_KEYGEN_VERSION: u32 = 1;
 
 /// The exponent a TPM template's `exponent = 0` stands for.
 pub const DEFAULT_EXPONENT: u32 = 65_537;
+
+/// Restarts of steps 1-4 before key generation gives up (with a working
+/// stream one restart has a probability of about 2^-98).
+const MAX_KEYGEN_ATTEMPTS: u32 = 64;
 
 /// Supported modulus sizes in bits.
 pub const RSA_KEY_BITS: [u16; 4] = [1024, 2048, 3072, 4096];
@@ -385,7 +390,7 @@ impl RsaPrivate {
         let e = effective_exponent(exponent)?;
         let plen = u32::from(bits / 2);
         let small = small_odd_primes();
-        loop {
+        for _ in 0..MAX_KEYGEN_ATTEMPTS {
             let p = Zeroizing::new(find_prime(plen, e, &small, rng)?);
             let q = Zeroizing::new(find_prime(plen, e, &small, rng)?);
             // |p - q| > 2^(plen - 100)
@@ -408,6 +413,7 @@ impl RsaPrivate {
             }
             return Self::wrap(key, e);
         }
+        Err(Rc::NO_RESULT)
     }
 
     /// Rebuild a key from its public modulus, exponent and one prime (what a
@@ -883,7 +889,10 @@ mod tests {
                 *out.last_mut().unwrap() = 0x05;
             }
         };
-        assert_eq!(RsaPrivate::generate(1024, 0, &mut dead).unwrap_err(), Rc::NO_RESULT);
+        assert_eq!(
+            RsaPrivate::generate(1024, 0, &mut dead).unwrap_err(),
+            Rc::NO_RESULT
+        );
     }
 
     #[test]
@@ -1113,9 +1122,16 @@ mod tests {
                 .verify_pkcs1v15(HashAlg::Sha256, &digest, &sig[1..]),
             Err(Rc::SIGNATURE)
         );
-        for alg in HashAlg::ALL {
+        // Every DigestInfo prefix, against Python `cryptography` signatures.
+        for (alg, kat) in [
+            (HashAlg::Sha1, KAT_1024_RSASSA_SHA1_MSG_SIG_SHA256),
+            (HashAlg::Sha256, KAT_1024_RSASSA_SHA256_MSG_SIG_SHA256),
+            (HashAlg::Sha384, KAT_1024_RSASSA_SHA384_MSG_SIG_SHA256),
+            (HashAlg::Sha512, KAT_1024_RSASSA_SHA512_MSG_SIG_SHA256),
+        ] {
             let d = alg.digest(b"msg");
             let s = k.sign_pkcs1v15(alg, &d, &mut rng).unwrap();
+            assert_eq!(HashAlg::Sha256.digest(&s), hex(kat), "{alg:?}");
             k.public().verify_pkcs1v15(alg, &d, &s).unwrap();
         }
         assert_eq!(
@@ -1215,8 +1231,9 @@ mod tests {
     //   transcription of the module documentation (plain integers, `pow`)
     //   that consumes the same stream.
     // * KAT_1024_RSASSA_*: SHA-256 of Python `cryptography`'s
-    //   PKCS1v15/Prehashed(SHA256) signature of SHA-256("abc") with that key
-    //   (identical to ours: the scheme is deterministic).
+    //   PKCS1v15/Prehashed signatures with that key, of SHA-256("abc") and of
+    //   H("msg") for H in SHA-1/256/384/512 (identical to ours: the scheme
+    //   is deterministic).
     // * PY_*: Python `cryptography` encryptions of b"vtpm interop" and a
     //   PSS (salt 32) signature over SHA-256("abc") under the 1024-bit key.
     //   Python also verified our PSS signatures (SHA-256 salt 32, SHA-512
@@ -1227,6 +1244,14 @@ mod tests {
         "581a774b2f4796ff172ba19e6f71025657e82c67bd14370755cb3dc2acfb9641";
     const KAT_2048_N_SHA256: &str =
         "c88fdbaf0b4c0fcda7c24ff02aefc3d327c14daef5dd001a2339ee05187963a2";
+    const KAT_1024_RSASSA_SHA1_MSG_SIG_SHA256: &str =
+        "86198024676b8bfee1bdfbe0cb1dad1ecd338aef65c106750a81e03ad91e6ffa";
+    const KAT_1024_RSASSA_SHA256_MSG_SIG_SHA256: &str =
+        "1e6e3bb33f7cb0e7f6800d2446ae4941bdba32172ee18bcae1e5944680813b0c";
+    const KAT_1024_RSASSA_SHA384_MSG_SIG_SHA256: &str =
+        "c4317aa9d23c355e1244b7c89a37f5415453317a23bd60a2d270589fd88f178a";
+    const KAT_1024_RSASSA_SHA512_MSG_SIG_SHA256: &str =
+        "380d9cb731a8fdb56ff5868a3bef307e4b7b1bf43f15e8a758f2b5be76c8aaf3";
     const KAT_1024_RSASSA_SHA256_ABC_SIG_SHA256: &str =
         "8572283848fab3d2b0579129d90acadbea51a65a78b036ba25c1870a8d83182a";
     const PY_OAEP_SHA256_IDENTITY: &str =

@@ -141,24 +141,24 @@ fn run<C: AesCipher>(
             let core = ofb::OfbCore::<C>::inner_iv_init(cipher.clone(), &iv_block);
             let mut c = ofb::Ofb::<C>::from_core(core);
             c.try_apply_keystream(&mut buf).map_err(|_| Rc::SIZE)?;
-            match n_blocks.checked_sub(2) {
-                None if n_blocks == 0 => iv.to_vec(),
-                prev => {
-                    let mut ks = iv_block.clone();
-                    if let Some(i) = prev {
-                        let start = i.checked_mul(AES_BLOCK_SIZE).ok_or(Rc::SIZE)?;
-                        let end = start.checked_add(AES_BLOCK_SIZE).ok_or(Rc::SIZE)?;
-                        let (pi, po) = (data.get(start..end), buf.get(start..end));
-                        let (Some(pi), Some(po)) = (pi, po) else {
-                            return Err(Rc::SIZE);
-                        };
-                        for ((k, a), b) in ks.iter_mut().zip(pi).zip(po) {
-                            *k = a ^ b;
-                        }
+            if n_blocks == 0 {
+                iv.to_vec()
+            } else {
+                let mut ks = iv_block;
+                // Blocks before the last one are full: the keystream of the
+                // second-to-last block is its input XOR its output.
+                if let Some(prev) = n_blocks.checked_sub(2) {
+                    let start = prev.checked_mul(AES_BLOCK_SIZE).ok_or(Rc::SIZE)?;
+                    let end = start.checked_add(AES_BLOCK_SIZE).ok_or(Rc::SIZE)?;
+                    let (Some(pi), Some(po)) = (data.get(start..end), buf.get(start..end)) else {
+                        return Err(Rc::SIZE);
+                    };
+                    for ((k, a), b) in ks.iter_mut().zip(pi).zip(po) {
+                        *k = a ^ b;
                     }
-                    cipher.encrypt_block(&mut ks);
-                    ks.to_vec()
                 }
+                cipher.encrypt_block(&mut ks);
+                ks.to_vec()
             }
         }
         SymMode::Cfb => {

@@ -9,6 +9,7 @@ pub mod blob;
 pub mod nv;
 pub mod pcr;
 pub mod slots;
+mod v1;
 
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
@@ -18,7 +19,11 @@ use crate::crypto::{Drbg, HashAlg};
 pub use pcr::PcrBanks;
 
 /// Version of the serialized persistent-state schema.
-pub const SCHEMA_VERSION: u16 = 1;
+///
+/// * 1: the first schema.
+/// * 2: `lockout_auth_disabled` and `nv_counter_high_water` added
+///   (version 1 is read through the frozen struct in `v1`).
+pub const SCHEMA_VERSION: u16 = 2;
 
 /// A hierarchy's policy: a hash algorithm and a digest (empty = no policy).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -144,12 +149,17 @@ pub struct PersistentState {
     pub recovery_time: u32,
     /// DA: `lockoutRecovery` in seconds.
     pub lockout_recovery: u32,
+    /// lockoutAuth is disabled after a failure until lockoutRecovery passes.
+    pub lockout_auth_disabled: bool,
     /// Persistent objects (EvictControl), sorted by handle.
     pub persistent: Vec<crate::object::Object>,
     /// Key protecting saved contexts; new at every TPM Reset.
     pub context_key: Vec<u8>,
     /// NV indices, sorted by handle.
     pub nv: Vec<nv::NvIndex>,
+    /// The largest value any deleted NV counter had: a counter's first
+    /// increment starts above it (Part 3, 31.2). Never decreases.
+    pub nv_counter_high_water: u64,
 }
 
 impl PersistentState {
@@ -196,9 +206,11 @@ impl PersistentState {
             max_tries: 3,
             recovery_time: 1000,
             lockout_recovery: 1000,
+            lockout_auth_disabled: false,
             persistent: Vec::new(),
             context_key: fresh(32),
             nv: Vec::new(),
+            nv_counter_high_water: 0,
         }
     }
 
@@ -248,8 +260,18 @@ impl core::fmt::Display for StateLoadError {
 pub fn migrate(version: u16, body: &[u8]) -> Result<PersistentState, StateLoadError> {
     match version {
         SCHEMA_VERSION => postcard::from_bytes(body).map_err(|_| StateLoadError::Malformed),
+        1 => v1::migrate(body),
         v => Err(StateLoadError::UnknownVersion(v)),
     }
+}
+
+/// An active session.
+#[derive(Debug)]
+pub struct SessionSlot {
+    /// The session while loaded.
+    pub loaded: Option<crate::auth::session::Session>,
+    /// Sequence of its saved context while saved.
+    pub saved_sequence: Option<u64>,
 }
 
 /// Where the TPM is in its life cycle (Part 1, "TPM Operational States").
@@ -303,6 +325,15 @@ pub struct VolatileState {
     pub active_banks: Vec<HashAlg>,
     /// Loaded transient objects by handle.
     pub objects: alloc::collections::BTreeMap<u32, crate::object::Object>,
+    /// Active sessions by handle: loaded (Some) or saved (None, with the
+    /// sequence number of the one context that may be loaded).
+    pub sessions: alloc::collections::BTreeMap<u32, SessionSlot>,
+    /// A value that changes at every _TPM_Init (`timeEpoch` for tickets).
+    pub time_epoch: u64,
+    /// Start of the current DA recovery interval (monotonic ms).
+    pub da_anchor_ms: u64,
+    /// When lockoutAuth was disabled (monotonic ms).
+    pub lockout_disabled_ms: u64,
     /// Context sequence counter (Part 1, 30.3).
     pub context_counter: u64,
     /// Recently derived primary objects: (key, public, sensitive).

@@ -12,6 +12,7 @@ pub mod consts;
 pub mod object;
 pub mod public;
 pub mod rc;
+pub mod signature;
 pub mod types;
 
 pub use codec::{Marshal, Params, Reader, Unmarshal, Writer};
