@@ -149,12 +149,15 @@ impl Ctx<'_> {
     /// Load an object into a free transient slot (`TPM_RC_OBJECT_MEMORY`
     /// when none is free).
     pub fn insert_object(&mut self, obj: Object) -> TpmResult<Handle> {
-        if self.v.objects.len() >= self.config.max_loaded_objects {
+        // Sequence objects share the transient handles and the limit.
+        if self.v.objects.len().saturating_add(self.v.sequences.len())
+            >= self.config.max_loaded_objects
+        {
             return Err(Rc::OBJECT_MEMORY);
         }
         let free = (0..self.config.max_loaded_objects as u32)
             .map(|i| rh::TRANSIENT_FIRST.saturating_add(i))
-            .find(|h| !self.v.objects.contains_key(h))
+            .find(|h| !self.v.objects.contains_key(h) && !self.v.sequences.contains_key(h))
             .ok_or(Rc::OBJECT_MEMORY)?;
         self.v.objects.insert(free, obj);
         Ok(Handle(free))
@@ -197,7 +200,9 @@ impl Ctx<'_> {
 }
 
 fn current_clock(p: &PersistentState, v: &VolatileState, now: u64) -> u64 {
-    p.clock.saturating_add(now.saturating_sub(v.clock_sync_ms))
+    let elapsed = now.saturating_sub(v.clock_sync_ms);
+    p.clock
+        .saturating_add(commands::clock::scale_elapsed(elapsed, v.clock_rate_ppm))
 }
 
 fn error_response(rc: Rc) -> Vec<u8> {
@@ -237,12 +242,15 @@ impl<P: Platform> Tpm<P> {
             active_banks: Vec::new(),
             objects: Default::default(),
             sessions: Default::default(),
+            command_audit_digest: Vec::new(),
             time_epoch: 0,
             da_anchor_ms: 0,
             lockout_disabled_ms: 0,
             context_counter: 0,
             primary_cache: Vec::new(),
             drtm_hash: None,
+            sequences: Default::default(),
+            clock_rate_ppm: 0,
         })
     }
 
@@ -353,6 +361,8 @@ impl<P: Platform> Tpm<P> {
         self.v.drtm_hash = None;
         self.v.objects.clear();
         self.v.sessions.clear();
+        self.v.sequences.clear();
+        self.v.clock_rate_ppm = 0;
         let mut entropy = [0u8; 48];
         if self.platform.fill_entropy(&mut entropy).is_err() {
             self.v.phase = Phase::Failure;
@@ -529,6 +539,8 @@ impl<P: Platform> Tpm<P> {
         if let Some(p) = &plan {
             self.decrypt_parameter(p, &mut param_buf)?;
         }
+        // Command audit needs the cpHash of the command as received.
+        let audit_cp = self.command_audit_cp_hash(code, &handles, params_in);
         // e) parameters, handler
         let snapshot = if def.nv { Some(self.p.clone()) } else { None };
         if def.nv && !self.v.nv_available {
@@ -591,10 +603,16 @@ impl<P: Platform> Tpm<P> {
             let mut out = out.into_vec();
             let mut ws = Writer::new();
             self.respond_sessions(&mut plan, code, &mut out, &mut ws)?;
+            if let Some(cp) = &audit_cp {
+                self.command_audit_update(code, cp, &out);
+            }
             w.u32(u32::try_from(out.len()).unwrap_or(u32::MAX));
             w.bytes(&out);
             w.bytes(ws.as_slice());
         } else {
+            if let Some(cp) = &audit_cp {
+                self.command_audit_update(code, cp, out.as_slice());
+            }
             w.bytes(out.as_slice());
         }
         let mut rsp = w.into_vec();
@@ -627,6 +645,13 @@ impl<P: Platform> Tpm<P> {
         };
         match kind {
             HandleKind::Object => object_check(h),
+            HandleKind::Sequence => {
+                if h.ht() == ht::TRANSIENT && self.v.sequences.contains_key(&h.0) {
+                    Ok(())
+                } else {
+                    object_check(h)
+                }
+            }
             HandleKind::ObjectOrNull => {
                 if h == rh::NULL {
                     Ok(())
@@ -749,6 +774,44 @@ impl<P: Platform> Tpm<P> {
             rh::PLATFORM | rh::PLATFORM_NV => self.v.startup_clear.ph_enable,
             _ => true,
         }
+    }
+
+    /// cpHash for command audit, when `code` is audited (Part 1, 22.3).
+    fn command_audit_cp_hash(
+        &self,
+        code: CommandCode,
+        handles: &[Handle],
+        params: &[u8],
+    ) -> Option<Vec<u8>> {
+        let alg = crate::crypto::HashAlg::from_alg_id(crate::wire::AlgId(self.p.audit_alg))?;
+        if self.p.audited.binary_search(&code.0).is_err() {
+            return None;
+        }
+        let mut h = alg.start();
+        h.update(&code.0.to_be_bytes());
+        for x in handles {
+            h.update(&crate::auth::process::entity_name(&self.p, &self.v, *x));
+        }
+        h.update(params);
+        Some(h.finish())
+    }
+
+    /// Extend the command audit digest: `H(digest || cpHash || rpHash)`;
+    /// starting a new digest increments the audit counter (committed).
+    fn command_audit_update(&mut self, code: CommandCode, cp: &[u8], out: &[u8]) {
+        let Some(alg) = crate::crypto::HashAlg::from_alg_id(crate::wire::AlgId(self.p.audit_alg))
+        else {
+            return;
+        };
+        if self.v.command_audit_digest.is_empty() {
+            self.p.audit_counter = self.p.audit_counter.wrapping_add(1);
+            self.v.command_audit_digest = alloc::vec![0u8; alg.digest_size()];
+            // The counter must not go backwards: a failed commit leaves it
+            // in memory and the next commit carries it.
+            let _ = self.commit_now();
+        }
+        let rp = alg.digest_parts(&[&0u32.to_be_bytes(), &code.0.to_be_bytes(), out]);
+        self.v.command_audit_digest = alg.digest_parts(&[&self.v.command_audit_digest, cp, &rp]);
     }
 
     /// Commit the persistent state now (used when a failing command still

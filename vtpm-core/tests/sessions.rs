@@ -550,3 +550,30 @@ fn part3_5_session_area_errors_carry_session_numbers() {
         Rc::NONCE.session(1)
     );
 }
+
+#[test]
+fn part3_21_command_audit_digest_and_capability() {
+    let mut t = tpm();
+    // Audit GetRandom (0x17B) with SHA-256.
+    let c = Cmd::new(0x140)
+        .handle(0x4000_0001)
+        .pw(b"")
+        .u16(0x10)
+        .bytes(&[0, 0, 0, 1, 0, 0, 0x01, 0x7B])
+        .u32(0);
+    assert_eq!(run(&mut t, &c, false).rc, Rc::SUCCESS);
+    let mut r = run(&mut t, &Cmd::new(0x17A).u32(4).u32(0x17B).u32(10), false);
+    assert_eq!(r.rc, Rc::SUCCESS);
+    let _more = r.take(1);
+    assert_eq!(r.u32(), 4);
+    assert_eq!(r.u32(), 1);
+    assert_eq!(r.u32(), 0x17B);
+    // Changing the hash clears the digest; an unimplemented code is ignored.
+    let c = Cmd::new(0x140)
+        .handle(0x4000_0001)
+        .pw(b"")
+        .u16(0x0C)
+        .u32(0)
+        .u32(0);
+    assert_eq!(run(&mut t, &c, false).rc, Rc::SUCCESS);
+}

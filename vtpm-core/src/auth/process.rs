@@ -32,6 +32,18 @@ pub(crate) fn find_object<'a>(
     }
 }
 
+/// A hash, HMAC or event sequence object.
+pub(crate) fn sequence(
+    v: &VolatileState,
+    h: Handle,
+) -> Option<&crate::commands::sequence::Sequence> {
+    if h.ht() == ht::TRANSIENT {
+        v.sequences.get(&h.0)
+    } else {
+        None
+    }
+}
+
 /// A defined NV index.
 pub(crate) fn find_nv(p: &PersistentState, h: Handle) -> Option<&NvIndex> {
     p.nv.iter().find(|i| i.handle == h)
@@ -52,6 +64,8 @@ pub(crate) fn entity_name(p: &PersistentState, v: &VolatileState, h: Handle) -> 
 pub(crate) fn entity_auth<'a>(p: &'a PersistentState, v: &'a VolatileState, h: Handle) -> &'a [u8] {
     let raw: &[u8] = if let Some(o) = find_object(p, v, h) {
         o.auth_value()
+    } else if let Some(s) = sequence(v, h) {
+        s.auth.as_slice()
     } else if let Some(i) = find_nv(p, h) {
         &i.auth_value
     } else {
@@ -103,7 +117,9 @@ pub(crate) fn da_exempt(p: &PersistentState, v: &VolatileState, h: Handle) -> bo
         ht::PERMANENT => h != rh::LOCKOUT,
         ht::PCR => true,
         ht::TRANSIENT | ht::PERSISTENT => {
+            // Sequence objects are noDA.
             find_object(p, v, h).is_some_and(|o| o.public.has(oa::NO_DA))
+                || sequence(v, h).is_some()
         }
         ht::NV_INDEX => find_nv(p, h).is_some_and(|i| i.has(nva::NO_DA)),
         _ => false,
@@ -786,7 +802,8 @@ fn auth_value_available(p: &PersistentState, v: &VolatileState, h: Handle, role:
             Some(o) => {
                 role != AuthRole::User || o.public.has(oa::USER_WITH_AUTH) || o.sensitive.is_none()
             }
-            None => false,
+            // A sequence's authValue is always usable.
+            None => sequence(v, h).is_some(),
         },
         _ => true,
     }

@@ -7,6 +7,7 @@ use alloc::vec::Vec;
 use super::Command;
 use crate::crypto::ecc::{Curve, EccPoint, EccPrivate};
 use crate::crypto::rsa::RsaPublic;
+use crate::crypto::HashAlg;
 use crate::engine::Ctx;
 use crate::object::Object;
 use crate::tpm_params;
@@ -16,7 +17,6 @@ use crate::wire::public::{Kdf, PublicParms, Scheme, CURVES};
 use crate::wire::signature::PublicKeyRsa2b;
 use crate::wire::types::{Data2b, Tpm2b};
 use crate::wire::{EccCurve, Handle, Marshal, Rc, Reader, TpmResult, Unmarshal, Writer};
-use crate::crypto::HashAlg;
 
 /// `TPM2B_ECC_POINT`: a size-prefixed `TPMS_ECC_POINT` (a zero size or a
 /// size that does not match the point is `TPM_RC_SIZE`).
@@ -80,9 +80,12 @@ fn label_ok(label: &[u8]) -> bool {
 /// The RSA public key and scheme of an RSA object (`TPM_RC_KEY` on handle
 /// 1 for anything else).
 fn rsa_key(key: &Object) -> TpmResult<(RsaPublic, Scheme)> {
-    let (PublicParms::Rsa {
-        scheme, exponent, ..
-    }, Unique::Rsa(n)) = (&key.public.parms, &key.public.unique)
+    let (
+        PublicParms::Rsa {
+            scheme, exponent, ..
+        },
+        Unique::Rsa(n),
+    ) = (&key.public.parms, &key.public.unique)
     else {
         return Err(Rc::KEY.handle(1));
     };
@@ -133,13 +136,15 @@ impl Command for RsaEncrypt {
         if !label_ok(label) {
             return Err(Rc::VALUE.param(3));
         }
-        let scheme =
-            select_rsa_scheme(key_scheme, input.in_scheme.0).ok_or(Rc::SCHEME.param(2))?;
+        let scheme = select_rsa_scheme(key_scheme, input.in_scheme.0).ok_or(Rc::SCHEME.param(2))?;
         let message = input.message.as_slice();
         let out = match scheme {
             Scheme::Null => {
                 // Leading zero octets do not count (the value is a number).
-                let start = message.iter().position(|b| *b != 0).unwrap_or(message.len());
+                let start = message
+                    .iter()
+                    .position(|b| *b != 0)
+                    .unwrap_or(message.len());
                 public.encrypt_raw(message.get(start..).unwrap_or_default())?
             }
             Scheme::Rsaes => public.encrypt_pkcs1v15(message, &mut ctx.v.drbg)?,
@@ -195,8 +200,7 @@ impl Command for RsaDecrypt {
         if !label_ok(label) {
             return Err(Rc::VALUE.param(3));
         }
-        let scheme =
-            select_rsa_scheme(key_scheme, input.in_scheme.0).ok_or(Rc::SCHEME.param(2))?;
+        let scheme = select_rsa_scheme(key_scheme, input.in_scheme.0).ok_or(Rc::SCHEME.param(2))?;
         if key.sensitive.is_none() {
             return Err(Rc::AUTH_UNAVAILABLE);
         }
@@ -392,17 +396,24 @@ impl Marshal for AlgorithmDetailEcc {
         w.u16(self.key_size);
         w.write(&self.kdf);
         w.write(&self.sign);
-        for v in [&self.p, &self.a, &self.b, &self.gx, &self.gy, &self.n, &self.h] {
+        for v in [
+            &self.p, &self.a, &self.b, &self.gx, &self.gy, &self.n, &self.h,
+        ] {
             w.tpm2b(v);
         }
     }
 }
 
-tpm_params! {
-    /// `TPM2_ECC_Parameters` response.
-    pub struct EccParametersOut {
-        /// The curve's parameters.
-        pub parameters: AlgorithmDetailEcc,
+/// `TPM2_ECC_Parameters` response.
+#[derive(Debug)]
+pub struct EccParametersOut {
+    /// The curve's parameters.
+    pub parameters: AlgorithmDetailEcc,
+}
+
+impl super::ToParams for EccParametersOut {
+    fn marshal_params(&self, w: &mut Writer) {
+        w.write(&self.parameters);
     }
 }
 
@@ -410,24 +421,13 @@ tpm_params! {
 /// 3.2.1.4). The KDF is the reference's (KDF1_SP800_56A with the curve's
 /// matching hash); no signing scheme is mandated.
 pub fn ecc_parameters(c: Curve) -> Option<AlgorithmDetailEcc> {
-    let (p, a, b, gx, gy, n, hash): (&[u8], &[u8], &[u8], &[u8], &[u8], &[u8], HashAlg) = match c
-    {
+    let ([p, a, b, gx, gy, n], hash): ([&[u8]; 6], HashAlg) = match c {
         Curve::NistP256 => (
-            &P256_P,
-            &P256_A,
-            &P256_B,
-            &P256_GX,
-            &P256_GY,
-            &P256_N,
+            [&P256_P, &P256_A, &P256_B, &P256_GX, &P256_GY, &P256_N],
             HashAlg::Sha256,
         ),
         Curve::NistP384 => (
-            &P384_P,
-            &P384_A,
-            &P384_B,
-            &P384_GX,
-            &P384_GY,
-            &P384_N,
+            [&P384_P, &P384_A, &P384_B, &P384_GX, &P384_GY, &P384_N],
             HashAlg::Sha384,
         ),
         Curve::NistP521 => return None,
@@ -521,16 +521,16 @@ const P384_N: [u8; 48] = [
 #[cfg(test)]
 mod tests {
     use super::*;
-    use p256::elliptic_curve::sec1::ToEncodedPoint;
+    use p256::elliptic_curve::point::AffineCoordinates;
 
     #[test]
     fn curve_constants_match_the_curve_crates() {
-        let g256 = p256::AffinePoint::GENERATOR.to_encoded_point(false);
-        assert_eq!(g256.x().map(|x| x.to_vec()), Some(P256_GX.to_vec()));
-        assert_eq!(g256.y().map(|y| y.to_vec()), Some(P256_GY.to_vec()));
-        let g384 = p384::AffinePoint::GENERATOR.to_encoded_point(false);
-        assert_eq!(g384.x().map(|x| x.to_vec()), Some(P384_GX.to_vec()));
-        assert_eq!(g384.y().map(|y| y.to_vec()), Some(P384_GY.to_vec()));
+        let g256 = p256::AffinePoint::GENERATOR;
+        assert_eq!(g256.x().to_vec(), P256_GX.to_vec());
+        assert_eq!(g256.y().to_vec(), P256_GY.to_vec());
+        let g384 = p384::AffinePoint::GENERATOR;
+        assert_eq!(g384.x().to_vec(), P384_GX.to_vec());
+        assert_eq!(g384.y().to_vec(), P384_GY.to_vec());
         assert_eq!(Curve::NistP256.order(), P256_N);
         assert_eq!(Curve::NistP384.order(), P384_N);
     }
@@ -538,9 +538,15 @@ mod tests {
     #[test]
     fn select_rsa_scheme_follows_table_42() {
         let oaep = Scheme::Oaep(HashAlg::Sha256);
-        assert_eq!(select_rsa_scheme(Scheme::Null, Scheme::Null), Some(Scheme::Null));
+        assert_eq!(
+            select_rsa_scheme(Scheme::Null, Scheme::Null),
+            Some(Scheme::Null)
+        );
         assert_eq!(select_rsa_scheme(Scheme::Null, oaep), Some(oaep));
-        assert_eq!(select_rsa_scheme(Scheme::Rsaes, Scheme::Null), Some(Scheme::Rsaes));
+        assert_eq!(
+            select_rsa_scheme(Scheme::Rsaes, Scheme::Null),
+            Some(Scheme::Rsaes)
+        );
         assert_eq!(select_rsa_scheme(Scheme::Rsaes, oaep), None);
         assert_eq!(select_rsa_scheme(oaep, Scheme::Rsaes), None);
         assert_eq!(select_rsa_scheme(oaep, oaep), Some(oaep));

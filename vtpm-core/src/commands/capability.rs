@@ -83,7 +83,7 @@ const PERMANENT_HANDLES: &[Handle] = &[
 
 /// Firmware version from the crate version: major.minor in version 1,
 /// patch in version 2.
-fn firmware_version() -> (u32, u32) {
+pub(crate) fn firmware_version() -> (u32, u32) {
     let n = |s: &str| s.parse::<u32>().unwrap_or(0) & 0xFFFF;
     (
         n(env!("CARGO_PKG_VERSION_MAJOR")) << 16 | n(env!("CARGO_PKG_VERSION_MINOR")),
@@ -186,8 +186,8 @@ pub fn property(ctx: &Ctx<'_>, p: u32) -> Option<u32> {
         pt::LOCKOUT_INTERVAL => ctx.p.recovery_time,
         pt::LOCKOUT_RECOVERY => ctx.p.lockout_recovery,
         pt::NV_WRITE_RECOVERY => 0,
-        pt::AUDIT_COUNTER_0 => 0,
-        pt::AUDIT_COUNTER_1 => 0,
+        pt::AUDIT_COUNTER_0 => (ctx.p.audit_counter >> 32) as u32,
+        pt::AUDIT_COUNTER_1 => ctx.p.audit_counter as u32,
         _ => return None,
     })
 }
@@ -292,10 +292,17 @@ impl Command for GetCapability {
                 v.iter().for_each(|d| w.u32(d.attributes()));
                 more
             }
-            cap::PP_COMMANDS | cap::AUDIT_COMMANDS => {
-                // No command requires physical presence; none is audited yet.
+            cap::PP_COMMANDS => {
+                // No command requires physical presence.
                 write_count(&mut w, 0);
                 false
+            }
+            cap::AUDIT_COMMANDS => {
+                let items = ctx.p.audited.iter().copied().filter(|c| *c >= first);
+                let (v, more) = page(items, count, MAX_CAP_DATA / 4);
+                write_count(&mut w, v.len());
+                v.iter().for_each(|c| w.u32(*c));
+                more
             }
             cap::PCRS => {
                 let sels: Vec<PcrSelection> = HashAlg::ALL

@@ -240,7 +240,9 @@ impl Command for FlushContext {
         let h = input.flush_handle;
         match h.ht() {
             ht::TRANSIENT => {
-                ctx.v.objects.remove(&h.0).ok_or(Rc::HANDLE.param(1))?;
+                if ctx.v.objects.remove(&h.0).is_none() {
+                    ctx.v.sequences.remove(&h.0).ok_or(Rc::HANDLE.param(1))?;
+                }
                 Ok(NoParams)
             }
             ht::HMAC_SESSION | ht::POLICY_SESSION => {

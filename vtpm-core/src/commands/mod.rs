@@ -5,6 +5,9 @@
 //! its handler. Dispatch, authorization and `GetCapability(TPM_CAP_COMMANDS)`
 //! all read it.
 
+pub mod asymmetric;
+pub mod attestation;
+pub mod audit;
 pub mod capability;
 pub mod clock;
 pub mod context;
@@ -16,8 +19,11 @@ pub mod object;
 pub mod pcr;
 pub mod policy;
 pub mod random;
+pub mod sequence;
 pub mod session;
+pub mod signature;
 pub mod startup;
+pub mod symmetric;
 pub mod testing;
 
 use crate::engine::Ctx;
@@ -133,6 +139,9 @@ pub enum HandleKind {
     Parent,
     /// `TPMI_DH_OBJECT+`: an object or `TPM_RH_NULL`.
     ObjectOrNull,
+    /// `TPMI_DH_OBJECT` of the sequence commands: a sequence object (or an
+    /// ordinary object, which the handler refuses with `TPM_RC_MODE`).
+    Sequence,
     /// `TPMI_DH_ENTITY`: anything with an authValue (hierarchies, lockout,
     /// objects, NV indices, PCRs), optionally `+NULL`.
     Entity {
@@ -323,6 +332,14 @@ pub static TABLE: &[CommandDef] = &[
         ..BASE
     },
     CommandDef {
+        cc: cc::CLOCKSET,
+        name: "ClockSet",
+        handles: &[h(Permanent(PROVISION), User)],
+        nv: true,
+        run: dispatch::<clock::ClockSet>,
+        ..BASE
+    },
+    CommandDef {
         cc: cc::HIERARCHYCHANGEAUTH,
         name: "HierarchyChangeAuth",
         handles: &[h(Permanent(HIERARCHY_AUTH), User)],
@@ -355,6 +372,13 @@ pub static TABLE: &[CommandDef] = &[
         nv: true,
         decrypt: true,
         run: dispatch::<hierarchy::SetPrimaryPolicy>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::CLOCKRATEADJUST,
+        name: "ClockRateAdjust",
+        handles: &[h(Permanent(PROVISION), User)],
+        run: dispatch::<clock::ClockRateAdjust>,
         ..BASE
     },
     CommandDef {
@@ -460,6 +484,24 @@ pub static TABLE: &[CommandDef] = &[
         ..BASE
     },
     CommandDef {
+        cc: cc::SEQUENCECOMPLETE,
+        name: "SequenceComplete",
+        handles: &[h(HandleKind::Sequence, User)],
+        flushed: true,
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<sequence::SequenceComplete>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::SETCOMMANDCODEAUDITSTATUS,
+        name: "SetCommandCodeAuditStatus",
+        handles: &[h(Permanent(PROVISION), User)],
+        nv: true,
+        run: dispatch::<audit::SetCommandCodeAuditStatus>,
+        ..BASE
+    },
+    CommandDef {
         cc: cc::INCREMENTALSELFTEST,
         name: "IncrementalSelfTest",
         run: dispatch::<testing::IncrementalSelfTest>,
@@ -493,6 +535,15 @@ pub static TABLE: &[CommandDef] = &[
         ..BASE
     },
     CommandDef {
+        cc: cc::CERTIFY,
+        name: "Certify",
+        handles: &[h(Object, Admin), h(HandleKind::ObjectOrNull, User)],
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<attestation::Certify>,
+        ..BASE
+    },
+    CommandDef {
         cc: cc::POLICYNV,
         name: "PolicyNV",
         handles: &[
@@ -502,6 +553,27 @@ pub static TABLE: &[CommandDef] = &[
         ],
         decrypt: true,
         run: dispatch::<policy::PolicyNv>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::CERTIFYCREATION,
+        name: "CertifyCreation",
+        handles: &[h(HandleKind::ObjectOrNull, User), h(Object, NoAuth)],
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<attestation::CertifyCreation>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::GETTIME,
+        name: "GetTime",
+        handles: &[
+            h(Permanent(&[rh::ENDORSEMENT]), User),
+            h(HandleKind::ObjectOrNull, User),
+        ],
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<attestation::GetTime>,
         ..BASE
     },
     CommandDef {
@@ -551,6 +623,24 @@ pub static TABLE: &[CommandDef] = &[
         ..BASE
     },
     CommandDef {
+        cc: cc::ECDH_ZGEN,
+        name: "ECDH_ZGen",
+        handles: &[h(Object, User)],
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<asymmetric::EcdhZGen>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::HMAC,
+        name: "HMAC",
+        handles: &[h(Object, User)],
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<symmetric::Hmac>,
+        ..BASE
+    },
+    CommandDef {
         cc: cc::LOAD,
         name: "Load",
         handles: &[h(Object, User)],
@@ -558,6 +648,49 @@ pub static TABLE: &[CommandDef] = &[
         decrypt: true,
         encrypt: true,
         run: dispatch::<object::Load>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::QUOTE,
+        name: "Quote",
+        handles: &[h(HandleKind::ObjectOrNull, User)],
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<attestation::Quote>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::RSA_DECRYPT,
+        name: "RSA_Decrypt",
+        handles: &[h(Object, User)],
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<asymmetric::RsaDecrypt>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::HMAC_START,
+        name: "HMAC_Start",
+        handles: &[h(Object, User)],
+        r_handle: true,
+        decrypt: true,
+        run: dispatch::<sequence::HmacStart>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::SEQUENCEUPDATE,
+        name: "SequenceUpdate",
+        handles: &[h(HandleKind::Sequence, User)],
+        decrypt: true,
+        run: dispatch::<sequence::SequenceUpdate>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::SIGN,
+        name: "Sign",
+        handles: &[h(Object, User)],
+        decrypt: true,
+        run: dispatch::<signature::Sign>,
         ..BASE
     },
     CommandDef {
@@ -580,6 +713,22 @@ pub static TABLE: &[CommandDef] = &[
         name: "ContextSave",
         handles: &[h(HandleKind::Context, NoAuth)],
         run: dispatch::<context::ContextSave>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::ECDH_KEYGEN,
+        name: "ECDH_KeyGen",
+        handles: &[h(Object, NoAuth)],
+        encrypt: true,
+        run: dispatch::<asymmetric::EcdhKeyGen>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::ENCRYPTDECRYPT,
+        name: "EncryptDecrypt",
+        handles: &[h(Object, User)],
+        encrypt: true,
+        run: dispatch::<symmetric::EncryptDecrypt>,
         ..BASE
     },
     CommandDef {
@@ -682,6 +831,15 @@ pub static TABLE: &[CommandDef] = &[
         ..BASE
     },
     CommandDef {
+        cc: cc::RSA_ENCRYPT,
+        name: "RSA_Encrypt",
+        handles: &[h(Object, NoAuth)],
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<asymmetric::RsaEncrypt>,
+        ..BASE
+    },
+    CommandDef {
         cc: cc::STARTAUTHSESSION,
         name: "StartAuthSession",
         handles: &[
@@ -692,6 +850,20 @@ pub static TABLE: &[CommandDef] = &[
         decrypt: true,
         encrypt: true,
         run: dispatch::<session::StartAuthSession>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::VERIFYSIGNATURE,
+        name: "VerifySignature",
+        handles: &[h(Object, NoAuth)],
+        decrypt: true,
+        run: dispatch::<signature::VerifySignature>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::ECC_PARAMETERS,
+        name: "ECC_Parameters",
+        run: dispatch::<asymmetric::EccParameters>,
         ..BASE
     },
     CommandDef {
@@ -755,6 +927,24 @@ pub static TABLE: &[CommandDef] = &[
         handles: &[h(Pcr { null: true }, User)],
         nv: true,
         run: dispatch::<pcr::PcrExtend>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::EVENTSEQUENCECOMPLETE,
+        name: "EventSequenceComplete",
+        handles: &[h(Pcr { null: true }, User), h(HandleKind::Sequence, User)],
+        nv: true,
+        flushed: true,
+        decrypt: true,
+        run: dispatch::<sequence::EventSequenceComplete>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::HASHSEQUENCESTART,
+        name: "HashSequenceStart",
+        r_handle: true,
+        decrypt: true,
+        run: dispatch::<sequence::HashSequenceStart>,
         ..BASE
     },
     CommandDef {
@@ -827,6 +1017,15 @@ pub static TABLE: &[CommandDef] = &[
             h(HandleKind::PolicySession, NoAuth),
         ],
         run: dispatch::<policy::PolicyAuthorizeNv>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::ENCRYPTDECRYPT2,
+        name: "EncryptDecrypt2",
+        handles: &[h(Object, User)],
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<symmetric::EncryptDecrypt2>,
         ..BASE
     },
 ];

@@ -302,7 +302,6 @@ impl Command for NvWrite {
         if idx.has(nva::WRITEALL) && data.len() < size {
             return Err(Rc::NV_RANGE);
         }
-        let before_attributes = idx.attributes;
         let first_write = !idx.has(nva::WRITTEN);
         if first_write && idx.index_type() == nt::ORDINARY {
             // A first (possibly partial) write starts from zero, whatever an
@@ -315,7 +314,7 @@ impl Command for NvWrite {
         dst.copy_from_slice(data);
         idx.set(nva::WRITTEN, true);
         // Endurance: no commit when neither data nor attributes changed.
-        if changed || first_write || idx.attributes != before_attributes {
+        if changed || first_write {
             ctx.mark_dirty();
         }
         Ok(NoParams)

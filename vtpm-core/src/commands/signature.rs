@@ -246,7 +246,12 @@ pub fn verified_ticket(ctx: &Ctx<'_>, key: &Object, digest: &[u8]) -> Ticket {
 /// Is `ticket` a valid `TPMT_TK_VERIFIED` for `digest` signed by the key
 /// named `key_name` (for TPM2_PolicyAuthorize)? A NULL ticket never is.
 /// The comparison is constant time.
-pub fn verified_ticket_valid(ctx: &Ctx<'_>, ticket: &Ticket, digest: &[u8], key_name: &[u8]) -> bool {
+pub fn verified_ticket_valid(
+    ctx: &Ctx<'_>,
+    ticket: &Ticket,
+    digest: &[u8],
+    key_name: &[u8],
+) -> bool {
     if ticket.tag != st::VERIFIED || ticket.digest.is_empty() || ticket.hierarchy == rh::NULL {
         return false;
     }

@@ -80,6 +80,11 @@ impl Command for Startup {
                 ctx.v.null_seed = fresh(ctx, 64);
                 ctx.v.null_proof = fresh(ctx, 64);
                 ctx.v.active_banks = ctx.p.pcr_allocation.clone();
+                // lockoutAuth disabled with lockoutRecovery 0 comes back at
+                // TPM Reset (Part 1, 19.8.6).
+                if ctx.p.lockout_recovery == 0 {
+                    ctx.p.lockout_auth_disabled = false;
+                }
                 clear_startup(ctx, locality);
                 super::nv::on_startup(ctx, crate::state::nv::StartupKind::Reset);
             }

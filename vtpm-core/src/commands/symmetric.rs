@@ -84,7 +84,11 @@ fn encrypt_decrypt(
     else {
         return Err(Rc::KEY.handle(1));
     };
-    let needed = if decrypt { oa::DECRYPT } else { oa::SIGN_ENCRYPT };
+    let needed = if decrypt {
+        oa::DECRYPT
+    } else {
+        oa::SIGN_ENCRYPT
+    };
     if key.public.has(oa::RESTRICTED) || !key.public.has(needed) {
         return Err(Rc::ATTRIBUTES.handle(1));
     }
@@ -273,7 +277,11 @@ impl Command for Hmac {
         let hash = hmac_key_hash(&key.public, input.hash_alg.0).map_err(|e| e.param(2))?;
         let sens = key.sensitive.as_ref().ok_or(Rc::AUTH_UNAVAILABLE)?;
         Ok(HmacOut {
-            out_hmac: Tpm2b(hmac::hmac(hash, &sens.sensitive, &[input.buffer.as_slice()])),
+            out_hmac: Tpm2b(hmac::hmac(
+                hash,
+                &sens.sensitive,
+                &[input.buffer.as_slice()],
+            )),
         })
     }
 }

@@ -151,6 +151,12 @@ pub struct PersistentState {
     pub lockout_recovery: u32,
     /// lockoutAuth is disabled after a failure until lockoutRecovery passes.
     pub lockout_auth_disabled: bool,
+    /// Command audit hash (`TPM_ALG_ID`; NULL when no digest is kept).
+    pub audit_alg: u16,
+    /// Audited command codes, sorted (Part 3, 21.2).
+    pub audited: Vec<u32>,
+    /// The audit counter: command audit digests started since manufacture.
+    pub audit_counter: u64,
     /// Persistent objects (EvictControl), sorted by handle.
     pub persistent: Vec<crate::object::Object>,
     /// Key protecting saved contexts; new at every TPM Reset.
@@ -207,6 +213,10 @@ impl PersistentState {
             recovery_time: 1000,
             lockout_recovery: 1000,
             lockout_auth_disabled: false,
+            audit_alg: 0x000B,
+            // TPM2_SetCommandCodeAuditStatus is always audited.
+            audited: alloc::vec![0x0000_0140],
+            audit_counter: 0,
             persistent: Vec::new(),
             context_key: fresh(32),
             nv: Vec::new(),
@@ -328,6 +338,8 @@ pub struct VolatileState {
     /// Active sessions by handle: loaded (Some) or saved (None, with the
     /// sequence number of the one context that may be loaded).
     pub sessions: alloc::collections::BTreeMap<u32, SessionSlot>,
+    /// The command audit digest; empty when reset (Part 1, 22.3).
+    pub command_audit_digest: Vec<u8>,
     /// A value that changes at every _TPM_Init (`timeEpoch` for tickets).
     pub time_epoch: u64,
     /// Start of the current DA recovery interval (monotonic ms).
@@ -344,4 +356,9 @@ pub struct VolatileState {
     )>,
     /// DRTM: a `_TPM_Hash_Start` sequence is in progress.
     pub drtm_hash: Option<alloc::vec::Vec<crate::crypto::Hasher>>,
+    /// Hash, HMAC and event sequence objects by handle (transient handles
+    /// shared with `objects`; both count against `max_loaded_objects`).
+    pub sequences: alloc::collections::BTreeMap<u32, crate::commands::sequence::Sequence>,
+    /// Clock rate adjustment in parts per million (TPM2_ClockRateAdjust).
+    pub clock_rate_ppm: i32,
 }

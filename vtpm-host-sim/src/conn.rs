@@ -1,0 +1,226 @@
+//! Sockets: TCP or Unix-domain listeners and streams behind one type, and
+//! the small big-endian read helpers both protocols use.
+
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::os::unix::fs::FileTypeExt;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Largest length field either protocol accepts (the 1 MiB `MAX_BUFFER`
+/// of the reference simulator). Longer lengths close the connection.
+pub const MAX_BUFFER: usize = 1 << 20;
+
+/// A listening socket.
+#[derive(Debug)]
+pub enum Listener {
+    /// TCP.
+    Tcp(TcpListener),
+    /// Unix domain; the path is removed again by [`Listener::cleanup`].
+    Unix {
+        listener: UnixListener,
+        path: PathBuf,
+    },
+}
+
+impl Listener {
+    /// Listen on a TCP address.
+    pub fn bind_tcp(addr: SocketAddr) -> io::Result<Self> {
+        Ok(Listener::Tcp(TcpListener::bind(addr)?))
+    }
+
+    /// Listen on a Unix socket path. A stale socket file nobody listens on
+    /// is replaced; a live one is "address in use"; anything else at that
+    /// path is left alone and reported.
+    pub fn bind_unix(path: &Path) -> io::Result<Self> {
+        if let Ok(meta) = std::fs::symlink_metadata(path) {
+            if !meta.file_type().is_socket() {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    "path exists and is not a socket",
+                ));
+            }
+            if UnixStream::connect(path).is_ok() {
+                return Err(io::Error::new(
+                    io::ErrorKind::AddrInUse,
+                    "another process is listening on this socket",
+                ));
+            }
+            std::fs::remove_file(path)?;
+        }
+        Ok(Listener::Unix {
+            listener: UnixListener::bind(path)?,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Wait for the next client.
+    pub fn accept(&self) -> io::Result<Conn> {
+        match self {
+            Listener::Tcp(l) => {
+                let (s, _) = l.accept()?;
+                // Replies are written in one piece; don't let Nagle hold
+                // them back waiting for a delayed ACK.
+                s.set_nodelay(true)?;
+                Ok(Conn::Tcp(s))
+            }
+            Listener::Unix { listener, .. } => Ok(Conn::Unix(listener.accept()?.0)),
+        }
+    }
+
+    /// The TCP address actually bound (tests bind port 0).
+    #[cfg(test)]
+    pub fn tcp_addr(&self) -> Option<SocketAddr> {
+        match self {
+            Listener::Tcp(l) => l.local_addr().ok(),
+            Listener::Unix { .. } => None,
+        }
+    }
+
+    /// Unblock a thread waiting in [`Listener::accept`] by connecting to
+    /// ourselves. Errors are ignored: the process is exiting anyway.
+    pub fn wake(&self) {
+        match self {
+            Listener::Tcp(l) => {
+                if let Ok(mut addr) = l.local_addr() {
+                    if addr.ip().is_unspecified() {
+                        addr.set_ip(match addr.ip() {
+                            IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+                            IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+                        });
+                    }
+                    let _ = TcpStream::connect_timeout(&addr, Duration::from_millis(200));
+                }
+            }
+            Listener::Unix { path, .. } => {
+                let _ = UnixStream::connect(path);
+            }
+        }
+    }
+
+    /// Remove the socket file of a Unix listener.
+    pub fn cleanup(&self) {
+        if let Listener::Unix { path, .. } = self {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+impl fmt::Display for Listener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Listener::Tcp(l) => match l.local_addr() {
+                Ok(a) => write!(f, "{a}"),
+                Err(_) => f.write_str("tcp:?"),
+            },
+            Listener::Unix { path, .. } => write!(f, "unix:{}", path.display()),
+        }
+    }
+}
+
+/// One client connection.
+#[derive(Debug)]
+pub enum Conn {
+    /// TCP.
+    Tcp(TcpStream),
+    /// Unix domain.
+    Unix(UnixStream),
+}
+
+impl Conn {
+    /// Set (or clear, with `None`) the read timeout.
+    pub fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
+        match self {
+            Conn::Tcp(s) => s.set_read_timeout(t),
+            Conn::Unix(s) => s.set_read_timeout(t),
+        }
+    }
+
+    /// A second handle to the same socket (used to shut it down from
+    /// another thread when the simulator exits).
+    pub fn try_clone(&self) -> io::Result<Conn> {
+        match self {
+            Conn::Tcp(s) => s.try_clone().map(Conn::Tcp),
+            Conn::Unix(s) => s.try_clone().map(Conn::Unix),
+        }
+    }
+
+    /// Shut both directions down; a thread blocked reading wakes with EOF.
+    pub fn shutdown(&self) {
+        let _ = match self {
+            Conn::Tcp(s) => s.shutdown(Shutdown::Both),
+            Conn::Unix(s) => s.shutdown(Shutdown::Both),
+        };
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Conn::Tcp(s) => s.read(buf),
+            Conn::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Conn::Tcp(s) => s.write(buf),
+            Conn::Unix(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Conn::Tcp(s) => s.flush(),
+            Conn::Unix(s) => s.flush(),
+        }
+    }
+}
+
+/// Read one big-endian u32.
+pub fn read_u32(r: &mut impl Read) -> io::Result<u32> {
+    let mut b = [0u8; 4];
+    r.read_exact(&mut b)?;
+    Ok(u32::from_be_bytes(b))
+}
+
+/// Read one byte.
+pub fn read_u8(r: &mut impl Read) -> io::Result<u8> {
+    let mut b = [0u8; 1];
+    r.read_exact(&mut b)?;
+    Ok(b[0])
+}
+
+/// Read a length field and that many bytes; `None` when the length is over
+/// [`MAX_BUFFER`] (the caller closes the connection).
+pub fn read_sized(r: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
+    let len = read_u32(r)?;
+    let Ok(len) = usize::try_from(len) else {
+        return Ok(None);
+    };
+    if len > MAX_BUFFER {
+        return Ok(None);
+    }
+    let mut v = vec![0u8; len];
+    r.read_exact(&mut v)?;
+    Ok(Some(v))
+}
+
+/// `u32 len | bytes | u32 0`: the mssim response framing.
+pub fn mssim_frame(rsp: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(rsp.len().saturating_add(8));
+    // Responses come from the engine and are far below 4 GiB.
+    out.extend_from_slice(&u32::try_from(rsp.len()).unwrap_or(u32::MAX).to_be_bytes());
+    out.extend_from_slice(rsp);
+    out.extend_from_slice(&0u32.to_be_bytes());
+    out
+}
+
+/// Concatenate big-endian u32s (the shape of most replies).
+pub fn words(ws: &[u32]) -> Vec<u8> {
+    ws.iter().flat_map(|w| w.to_be_bytes()).collect()
+}
