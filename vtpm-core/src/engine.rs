@@ -698,6 +698,7 @@ impl<P: Platform> Tpm<P> {
                 }
             }
             HandleKind::Context => match h.ht() {
+                ht::TRANSIENT if self.v.sequences.contains_key(&h.0) => Ok(()),
                 ht::TRANSIENT => object_check(h),
                 ht::HMAC_SESSION | ht::POLICY_SESSION => match self.v.sessions.get(&h.0) {
                     Some(s) if s.loaded.is_some() => Ok(()),

@@ -1210,7 +1210,6 @@ fn part3_31_policy_write_with_a_policy_session() {
 /// `TPM_RC_AUTH_UNAVAILABLE`. Needs the engine to ask
 /// `NvIndex::auth_value_available` (see `state::nv`).
 #[test]
-#[ignore = "needs auth::process to call NvIndex::auth_value_available for NV indices"]
 fn part3_31_auth_value_cannot_write_a_policy_write_index() {
     let mut t = tpm();
     let pol = cc_password_policy(CC_WRITE);

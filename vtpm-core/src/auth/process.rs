@@ -422,7 +422,7 @@ impl<P: Platform> Tpm<P> {
             if policy_required(&self.p, &self.v, h, role) {
                 return Err(Rc::AUTH_TYPE);
             }
-            if !auth_value_available(&self.p, &self.v, h, role) {
+            if !auth_value_available(&self.p, &self.v, h, role, def.cc) {
                 return Err(Rc::AUTH_UNAVAILABLE);
             }
         } else if let Some(s) = &sess {
@@ -430,18 +430,29 @@ impl<P: Platform> Tpm<P> {
         }
         let password_path =
             kind == SessionKind::Password || sess.as_ref().is_some_and(|s| s.password_needed);
-        if password_path {
+        let result = if password_path {
             let presented = plan
                 .uses
                 .get(i)
                 .map(|u| u.input.hmac.clone())
                 .unwrap_or_default();
-            if !password_matches(&presented, entity_auth(&self.p, &self.v, h)) {
-                return Err(self.increment_lockout(h, sess.as_ref(), include_auth));
+            if password_matches(&presented, entity_auth(&self.p, &self.v, h)) {
+                Ok(())
+            } else {
+                Err(self.increment_lockout(h, sess.as_ref(), include_auth))
             }
-            return Ok(());
+        } else {
+            self.check_hmac(plan, i, Some(h), include_auth, def.cc, names, params)
+        };
+        // PIN indices count the uses of their authValue (Part 1, 34.2.2).
+        if include_auth
+            && h.ht() == ht::NV_INDEX
+            && crate::state::nv::pin_authorization_result(&mut self.p, h, result.is_ok())
+            && self.commit_now().is_err()
+        {
+            return Err(Rc::NV_UNAVAILABLE);
         }
-        self.check_hmac(plan, i, Some(h), include_auth, def.cc, names, params)
+        result
     }
 
     /// Verify a session's command HMAC (Part 1, 19.6.5).
@@ -530,6 +541,11 @@ impl<P: Platform> Tpm<P> {
         let Some((alg, policy)) = entity_policy(&self.p, &self.v, h) else {
             return Err(Rc::AUTH_UNAVAILABLE);
         };
+        if let Some(i) = find_nv(&self.p, h) {
+            if !i.auth_policy_available(def.cc, role == AuthRole::Admin) {
+                return Err(Rc::AUTH_UNAVAILABLE);
+            }
+        }
         if def.cc == cc::POLICYSECRET && !s.auth_value_needed && !s.password_needed {
             return Err(Rc::MODE);
         }
@@ -792,7 +808,13 @@ fn policy_required(p: &PersistentState, v: &VolatileState, h: Handle, role: Auth
 }
 
 /// Is the authValue usable for this role (userWithAuth for objects)?
-fn auth_value_available(p: &PersistentState, v: &VolatileState, h: Handle, role: AuthRole) -> bool {
+fn auth_value_available(
+    p: &PersistentState,
+    v: &VolatileState,
+    h: Handle,
+    role: AuthRole,
+    code: CommandCode,
+) -> bool {
     match h.ht() {
         ht::PERMANENT => matches!(
             h,
@@ -805,6 +827,7 @@ fn auth_value_available(p: &PersistentState, v: &VolatileState, h: Handle, role:
             // A sequence's authValue is always usable.
             None => sequence(v, h).is_some(),
         },
+        ht::NV_INDEX => find_nv(p, h).is_some_and(|i| i.auth_value_available(code)),
         _ => true,
     }
 }

@@ -86,9 +86,11 @@ pub fn fill_attest(
 }
 
 /// The signing key of an attestation command (`None` for `TPM_RH_NULL`)
-/// and its scheme. `hpos` is the handle number of `signHandle`, `spos` the
-/// parameter number of `inScheme`.
-fn signer_and_scheme(
+/// and its scheme (also for TPM2_NV_Certify and the audit commands).
+/// `hpos` is the handle number of `signHandle` (`TPM_RC_KEY` there for a
+/// key that cannot sign), `spos` the parameter number of `inScheme`
+/// (`TPM_RC_SCHEME`).
+pub fn signer_and_scheme(
     ctx: &Ctx<'_>,
     sign_handle: Handle,
     hpos: u32,
@@ -125,7 +127,7 @@ tpm_params! {
 /// Marshal and sign (the reference's `SignAttestInfo`). A signed
 /// attestation reveals the clock, so, as the reference does, an orderly
 /// state left by `TPM2_Shutdown` is cleared (and committed).
-fn sign_attest(
+pub fn sign_attest(
     ctx: &mut Ctx<'_>,
     signer: Option<&Object>,
     scheme: Scheme,

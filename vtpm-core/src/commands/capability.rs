@@ -167,7 +167,10 @@ pub fn property(ctx: &Ctx<'_>, p: u32) -> Option<u32> {
         pt::HR_LOADED_AVAIL => sat(c.max_loaded_sessions.saturating_sub(loaded_sessions)),
         pt::HR_ACTIVE => sat(ctx.v.sessions.len()),
         pt::HR_ACTIVE_AVAIL => sat(c.max_active_sessions.saturating_sub(ctx.v.sessions.len())),
-        pt::HR_TRANSIENT_AVAIL => sat(c.max_loaded_objects.saturating_sub(ctx.v.objects.len())),
+        pt::HR_TRANSIENT_AVAIL => sat(c
+            .max_loaded_objects
+            .saturating_sub(ctx.v.objects.len())
+            .saturating_sub(ctx.v.sequences.len())),
         pt::HR_PERSISTENT => sat(ctx.p.persistent.len()),
         pt::HR_PERSISTENT_AVAIL => sat(c
             .max_persistent_objects
@@ -394,13 +397,19 @@ fn handles_from(ctx: &Ctx<'_>, first: u32) -> TpmResult<Vec<Handle>> {
             .filter(|h| h.0 >= first)
             .copied()
             .collect(),
-        ht::TRANSIENT => ctx
-            .v
-            .objects
-            .keys()
-            .filter(|&&h| h >= first)
-            .map(|&h| Handle(h))
-            .collect(),
+        ht::TRANSIENT => {
+            // Loaded objects and sequence objects share the range.
+            let mut v: Vec<Handle> = ctx
+                .v
+                .objects
+                .keys()
+                .chain(ctx.v.sequences.keys())
+                .filter(|&&h| h >= first)
+                .map(|&h| Handle(h))
+                .collect();
+            v.sort_unstable();
+            v
+        }
         ht::PERSISTENT => ctx
             .p
             .persistent

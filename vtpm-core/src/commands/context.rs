@@ -21,7 +21,7 @@ const SAVED_OBJECT: Handle = Handle(0x8000_0000);
 /// `savedHandle` of an stClear object context.
 const SAVED_ST_CLEAR: Handle = Handle(0x8000_0002);
 
-fn binding(sequence: u64, saved: Handle, hierarchy: Handle) -> Vec<u8> {
+pub(crate) fn binding(sequence: u64, saved: Handle, hierarchy: Handle) -> Vec<u8> {
     let mut b = sequence.to_be_bytes().to_vec();
     b.extend_from_slice(&saved.0.to_be_bytes());
     b.extend_from_slice(&hierarchy.0.to_be_bytes());
@@ -56,6 +56,10 @@ impl Command for ContextSave {
         }
         if h.ht() != ht::TRANSIENT {
             return Err(Rc::HANDLE.handle(1));
+        }
+        if ctx.v.sequences.contains_key(&h.0) {
+            let context = super::sequence::save_sequence(ctx, h)?;
+            return Ok(ContextSaveOut { context });
         }
         let obj = ctx.v.objects.get(&h.0).ok_or(Rc::REFERENCE_H0)?;
         let saved = if obj.public.has(oa::ST_CLEAR) {
@@ -187,6 +191,13 @@ impl Command for ContextLoad {
         if matches!(c.saved_handle.ht(), ht::HMAC_SESSION | ht::POLICY_SESSION) {
             return load_session(ctx, c);
         }
+        if c.saved_handle == super::sequence::SAVED_SEQUENCE {
+            let handle = super::sequence::load_sequence(ctx, &c)?;
+            return Ok(HandleAndName {
+                handle,
+                name: Vec::new(),
+            });
+        }
         if c.saved_handle != SAVED_OBJECT && c.saved_handle != SAVED_ST_CLEAR {
             return Err(Rc::HANDLE.param(1));
         }
@@ -314,6 +325,13 @@ impl Command for EvictControl {
             return Err(Rc::NV_DEFINED);
         }
         if ctx.p.persistent.len() >= ctx.config.max_persistent_objects {
+            return Err(Rc::NV_SPACE);
+        }
+        // Persistent objects share the NV capacity with NV indices.
+        let need = postcard::to_allocvec(&obj)
+            .map(|v| v.len())
+            .unwrap_or(usize::MAX);
+        if crate::state::nv::free_bytes(ctx.p, ctx.config.nv_capacity) < need {
             return Err(Rc::NV_SPACE);
         }
         let mut obj = obj;

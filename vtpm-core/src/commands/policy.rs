@@ -457,7 +457,11 @@ fn compare(op: u16, a: &[u8], b: &[u8]) -> TpmResult<bool> {
         match (neg_a, neg_b) {
             (true, false) => core::cmp::Ordering::Less,
             (false, true) => core::cmp::Ordering::Greater,
-            _ => a.cmp(b),
+            // Two negative operands: the reference implementation (and so
+            // libtpms and the tools' tests) reverses the octet comparison;
+            // we keep its answers for compatibility.
+            (true, true) => b.cmp(a),
+            (false, false) => a.cmp(b),
         }
     };
     use core::cmp::Ordering::{Greater, Less};

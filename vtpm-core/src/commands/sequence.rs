@@ -8,8 +8,16 @@
 //! handles) and counted against the same limit
 //! (`Config::max_loaded_objects`). Its authValue is always usable with a
 //! password or HMAC session (the reference treats sequence objects as
-//! `userWithAuth` and `noDA`). `TPM2_FlushContext` removes one;
-//! `TPM2_ContextSave` of a sequence is not implemented yet.
+//! `userWithAuth` and `noDA`). `TPM2_FlushContext` removes one, and
+//! `TPM2_ContextSave`/`TPM2_ContextLoad` save and restore one
+//! ([`save_sequence`], [`load_sequence`]; `savedHandle` 0x80000001, NULL
+//! hierarchy, so a saved sequence does not survive a TPM Reset) — resource
+//! managers (tpm2-abrmd, the Linux kernel's /dev/tpmrm0) save every
+//! transient handle between commands.
+//!
+//! An HMAC sequence is kept as its padded key and the inner hash
+//! (`H((K0 ^ ipad) || data)`), so that every sequence state is a set of
+//! plain hash states, which the hash crates can serialize.
 //!
 //! # Tickets
 //!
@@ -23,14 +31,18 @@
 
 use alloc::vec::Vec;
 
+use digest::common::hazmat::{SerializableState, SerializedState};
+use serde::{Deserialize, Serialize};
+
 use super::hash::{hashcheck_ticket, HierarchyOrNull, TPM_GENERATED_VALUE};
 use super::{Command, ToParams};
-use crate::crypto::hmac::HmacState;
 use crate::crypto::secret::SecretBytes;
 use crate::crypto::{HashAlg, HashOrNull, Hasher};
 use crate::engine::Ctx;
+use crate::object::protect;
 use crate::tpm_params;
 use crate::wire::consts::{rh, sizes, st};
+use crate::wire::object::Context;
 use crate::wire::types::{Digest2b, DigestValues, Ha, MaxBuffer2b, Ticket, Tpm2b};
 use crate::wire::{Handle, Rc, TpmResult, Writer};
 
@@ -47,7 +59,12 @@ pub enum SequenceKind {
         ticket_safe: bool,
     },
     /// An HMAC sequence (`TPM2_HMAC_Start`).
-    Hmac(HmacState),
+    Hmac {
+        /// `K0`: the key padded (or first hashed) to the hash's block size.
+        key: SecretBytes,
+        /// The inner hash, started with `K0 ^ ipad`.
+        inner: Hasher,
+    },
     /// An event sequence (`TPM2_HashSequenceStart` with `TPM_ALG_NULL`):
     /// one running hash per implemented algorithm.
     Event(Vec<Hasher>),
@@ -69,6 +86,28 @@ impl Sequence {
             auth: SecretBytes::new(crate::auth::trim_trailing_zeros(auth)),
         }
     }
+}
+
+/// Start an HMAC (RFC 2104): `K0` and the inner hash over `K0 ^ ipad`.
+fn hmac_start(alg: HashAlg, key: &[u8]) -> SequenceKind {
+    let mut k0 = if key.len() > alg.block_size() {
+        SecretBytes::new(&alg.digest(key))
+    } else {
+        SecretBytes::new(key)
+    };
+    k0.extend_from_slice(&alloc::vec![0u8; alg.block_size().saturating_sub(k0.len())]);
+    let ipad = SecretBytes::from(k0.iter().map(|b| b ^ 0x36).collect::<Vec<u8>>());
+    let mut inner = alg.start();
+    inner.update(&ipad);
+    SequenceKind::Hmac { key: k0, inner }
+}
+
+/// Finish an HMAC: `H((K0 ^ opad) || H((K0 ^ ipad) || data))`.
+fn hmac_finish(key: &SecretBytes, inner: Hasher) -> Vec<u8> {
+    let alg = inner.alg();
+    let inner_digest = inner.finish();
+    let opad = SecretBytes::from(key.iter().map(|b| b ^ 0x5C).collect::<Vec<u8>>());
+    alg.digest_parts(&[&opad, &inner_digest])
 }
 
 /// Is the first block of a hash sequence safe to produce a ticket for?
@@ -141,8 +180,7 @@ impl Command for HmacStart {
         let hash = super::symmetric::hmac_key_hash(&key.public, input.hash_alg.0)
             .map_err(|e| e.param(2))?;
         let sens = key.sensitive.as_ref().ok_or(Rc::AUTH_UNAVAILABLE)?;
-        let state = HmacState::new(hash, &sens.sensitive);
-        let seq = Sequence::new(SequenceKind::Hmac(state), input.auth.as_slice());
+        let seq = Sequence::new(hmac_start(hash, &sens.sensitive), input.auth.as_slice());
         let handle = insert_sequence(ctx, seq)?;
         Ok(SequenceHandleOut { handle })
     }
@@ -220,7 +258,7 @@ impl Command for SequenceUpdate {
                 }
                 state.update(data);
             }
-            SequenceKind::Hmac(m) => m.update(data),
+            SequenceKind::Hmac { inner, .. } => inner.update(data),
             SequenceKind::Event(hs) => hs.iter_mut().for_each(|s| s.update(data)),
         }
         Ok(super::NoParams)
@@ -295,10 +333,10 @@ impl Command for SequenceComplete {
                     validation,
                 }
             }
-            SequenceKind::Hmac(mut m) => {
-                m.update(data);
+            SequenceKind::Hmac { key, mut inner } => {
+                inner.update(data);
                 SequenceCompleteOut {
-                    result: Tpm2b(m.finish()),
+                    result: Tpm2b(hmac_finish(&key, inner)),
                     validation: Ticket::null(st::HASHCHECK),
                 }
             }
@@ -392,9 +430,171 @@ impl Command for EventSequenceComplete {
     }
 }
 
+/// `savedHandle` of a sequence object context (Part 2, 14.6.2).
+pub const SAVED_SEQUENCE: Handle = Handle(0x8000_0001);
+
+/// The serialized form of a sequence in a saved context (postcard inside
+/// the sealed blob; version 1).
+#[derive(Serialize, Deserialize)]
+struct SavedSequence {
+    /// 0: hash, 1: HMAC, 2: event.
+    kind: u8,
+    /// The hash states (one; one; one per implemented hash).
+    states: Vec<(HashAlg, Vec<u8>)>,
+    first_block_seen: bool,
+    ticket_safe: bool,
+    /// `K0` of an HMAC sequence (empty otherwise).
+    hmac_key: SecretBytes,
+    auth: SecretBytes,
+}
+
+fn save_hasher(h: &Hasher) -> (HashAlg, Vec<u8>) {
+    let state = match h {
+        Hasher::Sha1(s) => s.serialize().to_vec(),
+        Hasher::Sha256(s) => s.serialize().to_vec(),
+        Hasher::Sha384(s) => s.serialize().to_vec(),
+        Hasher::Sha512(s) => s.serialize().to_vec(),
+    };
+    (h.alg(), state)
+}
+
+fn load_hasher(alg: HashAlg, state: &[u8]) -> Option<Hasher> {
+    fn de<T: SerializableState>(state: &[u8]) -> Option<T> {
+        let s = SerializedState::<T>::try_from(state).ok()?;
+        T::deserialize(&s).ok()
+    }
+    Some(match alg {
+        HashAlg::Sha1 => Hasher::Sha1(de(state)?),
+        HashAlg::Sha256 => Hasher::Sha256(de(state)?),
+        HashAlg::Sha384 => Hasher::Sha384(de(state)?),
+        HashAlg::Sha512 => Hasher::Sha512(de(state)?),
+    })
+}
+
+/// `TPM2_ContextSave` of a sequence object: its state sealed like an
+/// object context, in the NULL hierarchy. The sequence stays loaded.
+pub fn save_sequence(ctx: &mut Ctx<'_>, h: Handle) -> TpmResult<Context> {
+    let seq = ctx.v.sequences.get(&h.0).ok_or(Rc::REFERENCE_H0)?;
+    let mut saved = SavedSequence {
+        kind: 0,
+        states: Vec::new(),
+        first_block_seen: false,
+        ticket_safe: false,
+        hmac_key: SecretBytes::default(),
+        auth: seq.auth.clone(),
+    };
+    match &seq.kind {
+        SequenceKind::Hash {
+            state,
+            first_block_seen,
+            ticket_safe,
+        } => {
+            saved.states.push(save_hasher(state));
+            saved.first_block_seen = *first_block_seen;
+            saved.ticket_safe = *ticket_safe;
+        }
+        SequenceKind::Hmac { key, inner } => {
+            saved.kind = 1;
+            saved.states.push(save_hasher(inner));
+            saved.hmac_key = key.clone();
+        }
+        SequenceKind::Event(hs) => {
+            saved.kind = 2;
+            saved.states = hs.iter().map(save_hasher).collect();
+        }
+    }
+    let mut body = postcard::to_allocvec(&saved).map_err(|_| Rc::FAILURE)?;
+    body.insert(0, 1); // format version
+    let sequence = ctx.v.context_counter;
+    ctx.v.context_counter = sequence.checked_add(1).ok_or(Rc::TOO_MANY_CONTEXTS)?;
+    let proof = ctx.hierarchy_proof(rh::NULL).ok_or(Rc::FAILURE)?.to_vec();
+    let blob = protect::seal_context(
+        &ctx.p.context_key,
+        &proof,
+        &super::context::binding(sequence, SAVED_SEQUENCE, rh::NULL),
+        &body,
+    );
+    use zeroize::Zeroize;
+    body.zeroize();
+    Ok(Context {
+        sequence,
+        saved_handle: SAVED_SEQUENCE,
+        hierarchy: rh::NULL,
+        blob: blob?,
+    })
+}
+
+/// `TPM2_ContextLoad` of a saved sequence: a new sequence handle. A
+/// context that does not open (another TPM Reset, tampering) is
+/// `TPM_RC_INTEGRITY` on parameter 1, as for objects.
+pub fn load_sequence(ctx: &mut Ctx<'_>, c: &Context) -> TpmResult<Handle> {
+    if c.hierarchy != rh::NULL {
+        return Err(Rc::INTEGRITY.param(1));
+    }
+    let proof = ctx.hierarchy_proof(rh::NULL).ok_or(Rc::FAILURE)?.to_vec();
+    let body = protect::open_context(
+        &ctx.p.context_key,
+        &proof,
+        &super::context::binding(c.sequence, SAVED_SEQUENCE, rh::NULL),
+        &c.blob,
+    )
+    .map_err(|e| e.param(1))?;
+    let bad = Rc::INTEGRITY.param(1);
+    let (version, rest) = body.split_first().ok_or(bad)?;
+    if *version != 1 {
+        return Err(bad);
+    }
+    let saved: SavedSequence = postcard::from_bytes(rest).map_err(|_| bad)?;
+    let mut hashers = saved
+        .states
+        .iter()
+        .map(|(alg, st)| load_hasher(*alg, st))
+        .collect::<Option<Vec<Hasher>>>()
+        .ok_or(bad)?;
+    let kind = match (saved.kind, hashers.len()) {
+        (0, 1) => SequenceKind::Hash {
+            state: hashers.pop().ok_or(bad)?,
+            first_block_seen: saved.first_block_seen,
+            ticket_safe: saved.ticket_safe,
+        },
+        (1, 1) => SequenceKind::Hmac {
+            key: saved.hmac_key.clone(),
+            inner: hashers.pop().ok_or(bad)?,
+        },
+        (2, _) => SequenceKind::Event(hashers),
+        _ => return Err(bad),
+    };
+    insert_sequence(
+        ctx,
+        Sequence {
+            kind,
+            auth: saved.auth.clone(),
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hmac_sequence_matches_hmac() {
+        for alg in HashAlg::ALL {
+            for key in [&b"k"[..], &[7u8; 200][..]] {
+                let SequenceKind::Hmac { key: k0, mut inner } = hmac_start(alg, key) else {
+                    panic!("not an HMAC sequence");
+                };
+                inner.update(b"hello ");
+                let (a, st) = save_hasher(&inner);
+                let mut inner = load_hasher(a, &st).unwrap();
+                inner.update(b"world");
+                assert_eq!(
+                    hmac_finish(&k0, inner),
+                    crate::crypto::hmac::hmac(alg, key, &[b"hello world"])
+                );
+            }
+        }
+    }
 
     #[test]
     fn first_block_rules() {

@@ -18,8 +18,6 @@
 //!
 //! Every failure is `TPM_RC_SCHEME`, positioned on `inScheme` by the caller.
 
-use alloc::vec::Vec;
-
 use super::Command;
 use crate::crypto::ecc::{self, Curve, EccPoint, EccPrivate, EccSignature};
 use crate::crypto::hmac;
@@ -395,10 +393,4 @@ impl Command for VerifySignature {
             validation: verified_ticket(ctx, key, digest),
         })
     }
-}
-
-/// Marshaled digest of `data` with the scheme hash, for the attestation
-/// commands (`None` for the NULL scheme).
-pub fn scheme_digest(scheme: &Scheme, data: &[u8]) -> Option<Vec<u8>> {
-    scheme.hash().map(|h| h.digest(data))
 }
