@@ -282,6 +282,21 @@ impl<P: Platform> Tpm<P> {
         })
     }
 
+    /// Replace the whole TPM state by `state` (bytes [`Tpm::load`] accepts),
+    /// keeping the platform: a host importing a state (swtpm
+    /// `CMD_SET_STATEBLOB`) cannot build a second platform for the same
+    /// storage while this one holds it. The TPM is left powered off with
+    /// fresh volatile state, as after [`Tpm::load`]; nothing is committed
+    /// (the caller commits the imported state itself). On error nothing
+    /// changes.
+    pub fn replace_state(&mut self, state: &[u8]) -> Result<(), StateError> {
+        let p = PersistentState::from_bytes(state).map_err(StateError::Load)?;
+        let v = Self::new_volatile(&mut self.platform)?;
+        self.p = p;
+        self.v = v;
+        Ok(())
+    }
+
     /// The platform.
     pub fn platform(&self) -> &P {
         &self.platform

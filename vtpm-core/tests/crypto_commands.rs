@@ -288,6 +288,24 @@ fn part3_20_5_rsassa_and_rsapss_signatures_verify_independently() {
         verify(&mut t, k, &other, &sig_bytes).rc,
         Rc::SIGNATURE.param(2)
     );
+    // The public part alone, loaded with LoadExternal, verifies it too
+    // (the usual TPM2_PolicyAuthorize set-up).
+    let c = Cmd::new(0x167).u16(0).bytes(&public).u32(OWNER);
+    let r = run(&mut t, &c, true);
+    assert_eq!(r.rc, Rc::SUCCESS);
+    let ext = r.handle.unwrap();
+    let mut v = verify(&mut t, ext, &digest, &sig_bytes);
+    assert_eq!(v.rc, Rc::SUCCESS);
+    assert_eq!((v.u16(), v.u32()), (0x8022, OWNER));
+    // Public-only: it cannot sign.
+    let r = sign(
+        &mut t,
+        ext,
+        &digest,
+        &scheme_bytes(Some((RSASSA, SHA256))),
+        &null_hashcheck(),
+    );
+    assert_ne!(r.rc, Rc::SUCCESS);
 
     let mut r = sign(
         &mut t,

@@ -97,9 +97,13 @@ fn part3_28_context_save_load_flush() {
         run(&mut t, &Cmd::new(0x165).u32(h), false).rc,
         Rc::HANDLE.param(1)
     );
-    let mut r = run(&mut t, &Cmd::new(0x161).bytes(&ctx), true);
+    let r = run(&mut t, &Cmd::new(0x161).bytes(&ctx), true);
     assert_eq!(r.rc, Rc::SUCCESS);
-    assert_eq!(r.b2(), name);
+    // Part 3, 28.3: the response is only the handle.
+    assert!(r.params.is_empty());
+    let mut rp = run(&mut t, &Cmd::new(0x173).handle(r.handle.unwrap()), false);
+    let _ = rp.b2();
+    assert_eq!(rp.b2(), name);
     // A corrupted context blob fails its integrity check.
     let mut bad = ctx.clone();
     let n = bad.len();

@@ -57,6 +57,11 @@ pub(crate) fn entity_name(p: &PersistentState, v: &VolatileState, h: Handle) -> 
     if let Some(i) = find_nv(p, h) {
         return i.name();
     }
+    if sequence(v, h).is_some() {
+        // A sequence object has no nameAlg, hence no Name (the reference's
+        // EntityGetName).
+        return Vec::new();
+    }
     h.0.to_be_bytes().to_vec()
 }
 

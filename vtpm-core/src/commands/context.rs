@@ -3,7 +3,6 @@
 
 use alloc::vec::Vec;
 
-use super::object::HandleAndName;
 use super::{Command, NoParams, ToParams};
 use crate::engine::Ctx;
 use crate::object::{protect, Object};
@@ -93,6 +92,21 @@ impl Command for ContextSave {
     }
 }
 
+/// `TPM2_ContextLoad` response: only `loadedHandle` (Part 3, 28.3,
+/// Table 227).
+#[derive(Debug)]
+pub struct LoadedHandle {
+    /// loadedHandle.
+    pub handle: Handle,
+}
+
+impl ToParams for LoadedHandle {
+    fn response_handle(&self) -> Option<Handle> {
+        Some(self.handle)
+    }
+    fn marshal_params(&self, _: &mut Writer) {}
+}
+
 /// `TPM_PT_CONTEXT_GAP_MAX`: how far the context counter may run ahead of
 /// the oldest saved session (Part 1, 30.5).
 pub const CONTEXT_GAP_MAX: u64 = 0xFFFF;
@@ -136,7 +150,7 @@ fn save_session(ctx: &mut Ctx<'_>, h: Handle) -> TpmResult<ContextSaveOut> {
 
 /// Load a saved session: it must be active, saved, and this must be its
 /// latest context.
-fn load_session(ctx: &mut Ctx<'_>, c: Context) -> TpmResult<HandleAndName> {
+fn load_session(ctx: &mut Ctx<'_>, c: Context) -> TpmResult<LoadedHandle> {
     let h = c.saved_handle;
     let slot = ctx.v.sessions.get(&h.0).ok_or(Rc::HANDLE.param(1))?;
     if slot.loaded.is_some() || slot.saved_sequence != Some(c.sequence) {
@@ -164,10 +178,7 @@ fn load_session(ctx: &mut Ctx<'_>, c: Context) -> TpmResult<HandleAndName> {
         slot.loaded = Some(sess);
         slot.saved_sequence = None;
     }
-    Ok(HandleAndName {
-        handle: h,
-        name: h.0.to_be_bytes().to_vec(),
-    })
+    Ok(LoadedHandle { handle: h })
 }
 
 tpm_params! {
@@ -185,18 +196,15 @@ pub struct ContextLoad;
 
 impl Command for ContextLoad {
     type In = ContextLoadIn;
-    type Out = HandleAndName;
-    fn run(ctx: &mut Ctx<'_>, _: &[Handle], input: ContextLoadIn) -> TpmResult<HandleAndName> {
+    type Out = LoadedHandle;
+    fn run(ctx: &mut Ctx<'_>, _: &[Handle], input: ContextLoadIn) -> TpmResult<LoadedHandle> {
         let c = input.context;
         if matches!(c.saved_handle.ht(), ht::HMAC_SESSION | ht::POLICY_SESSION) {
             return load_session(ctx, c);
         }
         if c.saved_handle == super::sequence::SAVED_SEQUENCE {
             let handle = super::sequence::load_sequence(ctx, &c)?;
-            return Ok(HandleAndName {
-                handle,
-                name: Vec::new(),
-            });
+            return Ok(LoadedHandle { handle });
         }
         if c.saved_handle != SAVED_OBJECT && c.saved_handle != SAVED_ST_CLEAR {
             return Err(Rc::HANDLE.param(1));
@@ -225,9 +233,8 @@ impl Command for ContextLoad {
         if obj.hierarchy != c.hierarchy {
             return Err(Rc::INTEGRITY.param(1));
         }
-        let name = obj.name.clone();
         let handle = ctx.insert_object(obj)?;
-        Ok(HandleAndName { handle, name })
+        Ok(LoadedHandle { handle })
     }
 }
 

@@ -11,7 +11,9 @@ pub mod audit;
 pub mod capability;
 pub mod clock;
 pub mod context;
+pub mod credential;
 pub mod da;
+pub mod duplication;
 pub mod hash;
 pub mod hierarchy;
 pub mod nv;
@@ -535,6 +537,15 @@ pub static TABLE: &[CommandDef] = &[
         ..BASE
     },
     CommandDef {
+        cc: cc::ACTIVATECREDENTIAL,
+        name: "ActivateCredential",
+        handles: &[h(Object, Admin), h(Object, User)],
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<credential::ActivateCredential>,
+        ..BASE
+    },
+    CommandDef {
         cc: cc::CERTIFY,
         name: "Certify",
         handles: &[h(Object, Admin), h(HandleKind::ObjectOrNull, User)],
@@ -562,6 +573,18 @@ pub static TABLE: &[CommandDef] = &[
         decrypt: true,
         encrypt: true,
         run: dispatch::<attestation::CertifyCreation>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::DUPLICATE,
+        name: "Duplicate",
+        handles: &[
+            h(Object, AuthRole::Dup),
+            h(HandleKind::ObjectOrNull, NoAuth),
+        ],
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<duplication::Duplicate>,
         ..BASE
     },
     CommandDef {
@@ -614,6 +637,18 @@ pub static TABLE: &[CommandDef] = &[
         ..BASE
     },
     CommandDef {
+        cc: cc::REWRAP,
+        name: "Rewrap",
+        handles: &[
+            h(HandleKind::ObjectOrNull, User),
+            h(HandleKind::ObjectOrNull, NoAuth),
+        ],
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<duplication::Rewrap>,
+        ..BASE
+    },
+    CommandDef {
         cc: cc::CREATE,
         name: "Create",
         handles: &[h(Object, User)],
@@ -638,6 +673,15 @@ pub static TABLE: &[CommandDef] = &[
         decrypt: true,
         encrypt: true,
         run: dispatch::<symmetric::Hmac>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::IMPORT,
+        name: "Import",
+        handles: &[h(Object, User)],
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<duplication::Import>,
         ..BASE
     },
     CommandDef {
@@ -702,6 +746,15 @@ pub static TABLE: &[CommandDef] = &[
         ..BASE
     },
     CommandDef {
+        cc: cc::POLICYSIGNED,
+        name: "PolicySigned",
+        handles: &[h(Object, NoAuth), h(HandleKind::PolicySession, NoAuth)],
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<policy::PolicySigned>,
+        ..BASE
+    },
+    CommandDef {
         cc: cc::CONTEXTLOAD,
         name: "ContextLoad",
         r_handle: true,
@@ -744,6 +797,15 @@ pub static TABLE: &[CommandDef] = &[
         decrypt: true,
         encrypt: true,
         run: dispatch::<object::LoadExternal>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::MAKECREDENTIAL,
+        name: "MakeCredential",
+        handles: &[h(Object, NoAuth)],
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<credential::MakeCredential>,
         ..BASE
     },
     CommandDef {

@@ -19,6 +19,7 @@ use crate::tpm_params;
 use crate::wire::cc;
 use crate::wire::consts::{rh, sizes, st};
 use crate::wire::object::Name2b;
+use crate::wire::signature::Signature;
 use crate::wire::types::{Digest2b, DigestList, PcrSelectionList, Ticket, Timeout2b, Tpm2b, YesNo};
 use crate::wire::{CommandCode, Handle, Marshal, Rc, StructTag, TpmResult, Writer};
 
@@ -228,6 +229,74 @@ impl Command for PolicySecret {
             cc::POLICYSECRET,
             &name,
             hierarchy,
+            input.nonce_tpm.as_slice(),
+            input.cp_hash_a.as_slice(),
+            input.policy_ref.as_slice(),
+            expiration,
+        )
+    }
+}
+
+tpm_params! {
+    /// `TPM2_PolicySigned` parameters.
+    pub struct PolicySignedIn {
+        /// nonceTPM of the policy session (or empty).
+        pub nonce_tpm: Digest2b,
+        /// cpHashA.
+        pub cp_hash_a: Digest2b,
+        /// policyRef.
+        pub policy_ref: Digest2b,
+        /// expiration in seconds (negative asks for a ticket).
+        pub expiration: u32,
+        /// The signature over aHash.
+        pub auth: Signature,
+    }
+}
+
+/// `TPM2_PolicySigned` (Part 3, 23.3): `auth` must be a signature by
+/// `authObject` over `aHash = H(nonceTPM || expiration || cpHashA || policyRef)`
+/// with the key's nameAlg.
+#[derive(Debug)]
+#[doc(alias = "TPM2_PolicySigned")]
+pub struct PolicySigned;
+
+impl Command for PolicySigned {
+    type In = PolicySignedIn;
+    type Out = PolicyAuthOut;
+    fn run(
+        ctx: &mut Ctx<'_>,
+        handles: &[Handle],
+        input: PolicySignedIn,
+    ) -> TpmResult<PolicyAuthOut> {
+        let key_h = first(handles)?;
+        let session_h = last(handles)?;
+        let key = ctx.object(key_h).ok_or(Rc::HANDLE.handle(1))?.clone();
+        let trial = policy_session(ctx, session_h)?.trial;
+        if !trial {
+            let alg = key.public.name_alg.ok_or(Rc::KEY.handle(1))?;
+            let a_hash = alg.digest_parts(&[
+                input.nonce_tpm.as_slice(),
+                &input.expiration.to_be_bytes(),
+                input.cp_hash_a.as_slice(),
+                input.policy_ref.as_slice(),
+            ]);
+            if let Some(h) = input.auth.hash() {
+                // The signature's hash must be the one aHash was made with.
+                if h != alg {
+                    return Err(Rc::HASH.param(5));
+                }
+            }
+            super::signature::verify_signature(&key, &a_hash, &input.auth)
+                .map_err(|e| e.param(5))?;
+        }
+        #[allow(clippy::cast_possible_wrap)]
+        let expiration = input.expiration as i32;
+        authorize_and_update(
+            ctx,
+            session_h,
+            cc::POLICYSIGNED,
+            &key.name,
+            key.hierarchy,
             input.nonce_tpm.as_slice(),
             input.cp_hash_a.as_slice(),
             input.policy_ref.as_slice(),
@@ -772,17 +841,6 @@ tpm_params! {
     }
 }
 
-/// `TPMT_TK_VERIFIED` digest (Part 2, 10.6.5): HMAC with the hierarchy
-/// proof, using the signing key's nameAlg, over
-/// `TPM_ST_VERIFIED || digest || keyName`.
-pub fn verified_ticket_hmac(proof: &[u8], alg: HashAlg, digest: &[u8], key_name: &[u8]) -> Vec<u8> {
-    hmac(
-        alg,
-        proof,
-        &[&st::VERIFIED.0.to_be_bytes(), digest, key_name],
-    )
-}
-
 /// `TPM2_PolicyAuthorize` (Part 3, 23.16).
 #[derive(Debug)]
 #[doc(alias = "TPM2_PolicyAuthorize")]
@@ -800,12 +858,10 @@ impl Command for PolicyAuthorize {
         if key_name.len() != 2usize.saturating_add(key_alg.digest_size()) {
             return Err(Rc::SIZE.param(3));
         }
-        let proof = ctx
-            .hierarchy_proof(input.check_ticket.hierarchy)
-            .map(|p| p.to_vec());
-        let s = policy_session(ctx, sh)?;
-        if !s.trial {
-            if input.approved_policy.as_slice() != s.policy_digest.as_slice() {
+        let trial = policy_session(ctx, sh)?.trial;
+        if !trial {
+            let current = policy_session(ctx, sh)?.policy_digest.clone();
+            if input.approved_policy.as_slice() != current.as_slice() {
                 return Err(Rc::VALUE.param(1));
             }
             if input.check_ticket.tag != st::VERIFIED {
@@ -815,12 +871,12 @@ impl Command for PolicyAuthorize {
                 input.approved_policy.as_slice(),
                 input.policy_ref.as_slice(),
             ]);
-            let proof = proof.ok_or(Rc::TICKET.param(4))?;
-            let expect = verified_ticket_hmac(&proof, key_alg, &a_hash, key_name);
-            if !ct_eq(&expect, input.check_ticket.digest.as_slice()) {
+            if !super::signature::verified_ticket_valid(ctx, &input.check_ticket, &a_hash, key_name)
+            {
                 return Err(Rc::TICKET.param(4));
             }
         }
+        let s = policy_session(ctx, sh)?;
         s.policy_digest = alloc::vec![0u8; s.hash.digest_size()];
         policy_update(
             s,

@@ -5,15 +5,14 @@ use alloc::vec::Vec;
 use super::{Command, NoParams, ToParams};
 use crate::auth::process::{da_exempt, entity_auth, entity_name, find_object};
 use crate::auth::session::{bind_value, session_key, Session};
-use crate::crypto::ecc::{Curve, EccPoint, EccPrivate};
-use crate::crypto::kdf::kdfe;
 use crate::crypto::HashAlg;
 use crate::engine::Ctx;
+use crate::object::secret;
 use crate::state::SessionSlot;
 use crate::tpm_params;
 use crate::wire::consts::{alg, rh, se};
-use crate::wire::object::{oa, Unique};
-use crate::wire::public::{PublicParms, SymDef};
+use crate::wire::object::oa;
+use crate::wire::public::SymDef;
 use crate::wire::types::{Digest2b, Tpm2b};
 use crate::wire::{Handle, Marshal, Rc, Reader, TpmResult, Unmarshal, Writer};
 
@@ -69,50 +68,24 @@ impl ToParams for StartAuthSessionOut {
     }
 }
 
-/// Recover the salt (Part 1, 11.4.10 / 24: "Secret Sharing"): RSA-OAEP
-/// with label "SECRET", or ECDH + KDFe with the same label.
-fn decrypt_salt(ctx: &mut Ctx<'_>, key: Handle, secret: &[u8]) -> TpmResult<Vec<u8>> {
+/// Recover the salt (Part 1, 24: "Secret Sharing") with label "SECRET".
+fn decrypt_salt(ctx: &mut Ctx<'_>, key: Handle, encrypted: &[u8]) -> TpmResult<Vec<u8>> {
     let obj = find_object(ctx.p, ctx.v, key)
         .ok_or(Rc::HANDLE.handle(1))?
         .clone();
     if !obj.public.has(oa::DECRYPT) {
         return Err(Rc::ATTRIBUTES.handle(1));
     }
-    let name_alg = obj.public.name_alg.ok_or(Rc::KEY.handle(1))?;
-    match (&obj.public.parms, &obj.public.unique) {
-        (PublicParms::Rsa { .. }, _) => {
-            let k = obj.rsa_private().map_err(|_| Rc::KEY.handle(1))?;
-            let mut drbg = ctx.v.drbg.clone();
-            let salt = k
-                .decrypt_oaep(name_alg, b"SECRET\0", secret, &mut drbg)
-                .map_err(|_| Rc::VALUE.param(2))?;
-            ctx.v.drbg = drbg;
-            Ok(salt.as_slice().to_vec())
+    let mut drbg = ctx.v.drbg.clone();
+    let salt = secret::decrypt_seed(&obj, b"SECRET\0", encrypted, &mut drbg).map_err(|e| {
+        if e == Rc::KEY || e == Rc::CURVE {
+            e.handle(1)
+        } else {
+            e.param(2)
         }
-        (PublicParms::Ecc { curve, .. }, Unique::Ecc { x: qs_x, .. }) => {
-            let c = Curve::from_curve_id(*curve).ok_or(Rc::CURVE)?;
-            let s = obj.sensitive.as_ref().ok_or(Rc::KEY.handle(1))?;
-            let d = EccPrivate::from_bytes(c, &s.sensitive).map_err(|_| Rc::KEY.handle(1))?;
-            // The secret is a TPMS_ECC_POINT: the caller's ephemeral key.
-            let mut r = Reader::new(secret);
-            let x = r
-                .tpm2b(crate::wire::object::MAX_ECC)
-                .map_err(|_| Rc::VALUE.param(2))?
-                .to_vec();
-            let y = r
-                .tpm2b(crate::wire::object::MAX_ECC)
-                .map_err(|_| Rc::VALUE.param(2))?
-                .to_vec();
-            r.finish().map_err(|_| Rc::VALUE.param(2))?;
-            let qe = EccPoint { x, y };
-            let z = d.ecdh(&qe).map_err(|_| Rc::ECC_POINT.param(2))?;
-            let bits =
-                u32::try_from(name_alg.digest_size().saturating_mul(8)).map_err(|_| Rc::FAILURE)?;
-            let salt = kdfe(name_alg, &z.x, b"SECRET", &qe.x, qs_x, bits)?;
-            Ok(salt.as_slice().to_vec())
-        }
-        _ => Err(Rc::KEY.handle(1)),
-    }
+    })?;
+    ctx.v.drbg = drbg;
+    Ok(salt)
 }
 
 /// `TPM2_StartAuthSession` (Part 3, 11.1).

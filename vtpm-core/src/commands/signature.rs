@@ -382,12 +382,12 @@ impl Command for VerifySignature {
             return Err(Rc::ATTRIBUTES.handle(1));
         }
         let digest = input.digest.as_slice();
-        verify_signature(key, digest, &input.signature).map_err(|e| {
-            if e == Rc::HANDLE {
-                e.handle(1)
-            } else {
-                e.param(2)
-            }
+        verify_signature(key, digest, &input.signature).map_err(|e| match e {
+            // The key itself is unusable (public-only HMAC key, malformed
+            // public area): the handle is at fault.
+            Rc::HANDLE | Rc::KEY => e.handle(1),
+            Rc::ECC_POINT => Rc::KEY.handle(1),
+            _ => e.param(2),
         })?;
         Ok(VerifySignatureOut {
             validation: verified_ticket(ctx, key, digest),

@@ -3,6 +3,7 @@
 //! and persistent object storage.
 
 pub mod protect;
+pub mod secret;
 
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
@@ -190,12 +191,11 @@ pub fn validate_template(public: &Public, parent: Option<&Public>, data: &[u8]) 
             }
             match scheme {
                 KeyedHashScheme::Null => {
-                    if sign || (restricted && decrypt) {
+                    // An unrestricted keyed-hash object may sign (with a
+                    // scheme chosen per command) or hold data; a restricted
+                    // one needs a scheme.
+                    if restricted {
                         return Err(Rc::SCHEME);
-                    }
-                    if decrypt {
-                        // A keyed-hash "decrypt" object is a derivation parent (KDF scheme); not implemented.
-                        return Err(Rc::ATTRIBUTES);
                     }
                 }
                 KeyedHashScheme::Hmac(_) => {

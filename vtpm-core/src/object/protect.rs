@@ -41,25 +41,78 @@ fn storage_keys(parent: &Public, parent_seed: &[u8], child_name: &[u8]) -> TpmRe
     })
 }
 
-/// Wrap a child's sensitive area for `TPM2B_PRIVATE`:
-/// `TPM2B_DIGEST(outerHMAC) || CFB(TPM2B(TPMT_SENSITIVE))`, with a zero IV
-/// (the key is unique to the child's Name).
+/// The outer wrapper (Part 1, 23.3): `TPM2B_DIGEST(outerHMAC) ||
+/// CFB(inner)` with a zero IV (the key is unique to the Name), keys from
+/// `seed` and the protecting key's nameAlg and symmetric definition.
+/// `inner` is already marshaled (a TPM2B).
+pub fn outer_wrap(
+    protector: &Public,
+    seed: &[u8],
+    name: &[u8],
+    inner: &[u8],
+) -> TpmResult<Vec<u8>> {
+    let keys = storage_keys(protector, seed, name)?;
+    let mut enc = inner.to_vec();
+    cfb_encrypt_in_place(&keys.sym, &[0u8; 16], &mut enc)?;
+    let integrity = hmac(keys.alg, &keys.hmac, &[&enc, name]);
+    let mut out = Writer::new();
+    out.tpm2b(&integrity);
+    out.bytes(&enc);
+    Ok(out.into_vec())
+}
+
+/// Remove an outer wrapper made by [`outer_wrap`]; `TPM_RC_INTEGRITY` if
+/// the HMAC does not verify. Returns the decrypted inner bytes.
+pub fn outer_unwrap(
+    protector: &Public,
+    seed: &[u8],
+    name: &[u8],
+    wrapped: &[u8],
+) -> TpmResult<Vec<u8>> {
+    let keys = storage_keys(protector, seed, name)?;
+    let mut r = Reader::new(wrapped);
+    let integrity = r.tpm2b(keys.alg.digest_size()).map_err(|_| Rc::INTEGRITY)?;
+    let enc = r.rest();
+    let expect = hmac(keys.alg, &keys.hmac, &[enc, name]);
+    if !ct_eq(integrity, &expect) {
+        return Err(Rc::INTEGRITY);
+    }
+    let mut plain = enc.to_vec();
+    cfb_decrypt_in_place(&keys.sym, &[0u8; 16], &mut plain)?;
+    Ok(plain)
+}
+
+/// Parse `TPM2B(TPMT_SENSITIVE)` exactly (`TPM_RC_SENSITIVE` otherwise).
+pub fn parse_sensitive_2b(plain: &[u8]) -> TpmResult<Sensitive> {
+    let mut r = Reader::new(plain);
+    let size = usize::from(r.u16().map_err(|_| Rc::SENSITIVE)?);
+    let mut sub = r.sub(size).map_err(|_| Rc::SENSITIVE)?;
+    let s = Sensitive::unmarshal(&mut sub).map_err(|_| Rc::SENSITIVE)?;
+    if !sub.is_empty() || !r.is_empty() {
+        return Err(Rc::SENSITIVE);
+    }
+    Ok(s)
+}
+
+/// `TPM2B(TPMT_SENSITIVE)`.
+pub fn sensitive_2b(sensitive: &Sensitive) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.sized(|w| w.write(sensitive));
+    w.into_vec()
+}
+
+/// Wrap a child's sensitive area for `TPM2B_PRIVATE` under its parent.
 pub fn wrap(
     parent: &Public,
     parent_seed: &[u8],
     child_name: &[u8],
     sensitive: &Sensitive,
 ) -> TpmResult<Vec<u8>> {
-    let keys = storage_keys(parent, parent_seed, child_name)?;
-    let mut inner = Writer::new();
-    inner.sized(|w| w.write(sensitive));
-    let mut enc = inner.into_vec();
-    cfb_encrypt_in_place(&keys.sym, &[0u8; 16], &mut enc)?;
-    let integrity = hmac(keys.alg, &keys.hmac, &[&enc, child_name]);
-    let mut out = Writer::new();
-    out.tpm2b(&integrity);
-    out.bytes(&enc);
-    Ok(out.into_vec())
+    let mut inner = sensitive_2b(sensitive);
+    let out = outer_wrap(parent, parent_seed, child_name, &inner);
+    use zeroize::Zeroize;
+    inner.zeroize();
+    out
 }
 
 /// Unwrap a `TPM2B_PRIVATE` produced by [`wrap`] (or by another TPM for
@@ -71,26 +124,11 @@ pub fn unwrap(
     child_name: &[u8],
     private: &[u8],
 ) -> TpmResult<Sensitive> {
-    let keys = storage_keys(parent, parent_seed, child_name)?;
-    let mut r = Reader::new(private);
-    let integrity = r.tpm2b(keys.alg.digest_size()).map_err(|_| Rc::INTEGRITY)?;
-    let enc = r.rest();
-    let expect = hmac(keys.alg, &keys.hmac, &[enc, child_name]);
-    if !ct_eq(integrity, &expect) {
-        return Err(Rc::INTEGRITY);
-    }
-    let mut plain = enc.to_vec();
-    cfb_decrypt_in_place(&keys.sym, &[0u8; 16], &mut plain)?;
-    let mut r = Reader::new(&plain);
-    let size = usize::from(r.u16().map_err(|_| Rc::SENSITIVE)?);
-    let mut sub = r.sub(size).map_err(|_| Rc::SENSITIVE)?;
-    let s = Sensitive::unmarshal(&mut sub).map_err(|_| Rc::SENSITIVE)?;
-    if !sub.is_empty() || !r.is_empty() {
-        return Err(Rc::SENSITIVE);
-    }
+    let mut plain = outer_unwrap(parent, parent_seed, child_name, private)?;
+    let s = parse_sensitive_2b(&plain);
     use zeroize::Zeroize;
     plain.zeroize();
-    Ok(s)
+    s
 }
 
 /// Seal a context blob: `HMAC-SHA256(32) || AES-256-CFB(body)`. Keys come

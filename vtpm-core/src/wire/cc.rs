@@ -238,5 +238,41 @@ pub const AC_SEND: CommandCode = CommandCode(0x00000195);
 pub const POLICY_AC_SENDSELECT: CommandCode = CommandCode(0x00000196);
 /// `TPM_CC_CertifyX509`
 pub const CERTIFYX509: CommandCode = CommandCode(0x00000197);
+/// `TPM_CC_ACT_SetTimeout`
+pub const ACT_SETTIMEOUT: CommandCode = CommandCode(0x00000198);
+/// `TPM_CC_ECC_Encrypt`
+pub const ECC_ENCRYPT: CommandCode = CommandCode(0x00000199);
+/// `TPM_CC_ECC_Decrypt`
+pub const ECC_DECRYPT: CommandCode = CommandCode(0x0000019A);
+/// `TPM_CC_PolicyCapability`
+pub const POLICYCAPABILITY: CommandCode = CommandCode(0x0000019B);
+/// `TPM_CC_PolicyParameters`
+pub const POLICYPARAMETERS: CommandCode = CommandCode(0x0000019C);
+/// `TPM_CC_NV_DefineSpace2`
+pub const NV_DEFINESPACE2: CommandCode = CommandCode(0x0000019D);
+/// `TPM_CC_NV_ReadPublic2`
+pub const NV_READPUBLIC2: CommandCode = CommandCode(0x0000019E);
+/// `TPM_CC_SetCapability`
+pub const SETCAPABILITY: CommandCode = CommandCode(0x0000019F);
+/// `TPM_CC_ReadOnlyControl`
+pub const READONLYCONTROL: CommandCode = CommandCode(0x000001A0);
+/// `TPM_CC_PolicyTransportSPDM`
+pub const POLICYTRANSPORTSPDM: CommandCode = CommandCode(0x000001A1);
+/// `TPM_CC_VerifySequenceComplete`
+pub const VERIFYSEQUENCECOMPLETE: CommandCode = CommandCode(0x000001A3);
+/// `TPM_CC_SignSequenceComplete`
+pub const SIGNSEQUENCECOMPLETE: CommandCode = CommandCode(0x000001A4);
+/// `TPM_CC_VerifyDigestSignature`
+pub const VERIFYDIGESTSIGNATURE: CommandCode = CommandCode(0x000001A5);
+/// `TPM_CC_SignDigest`
+pub const SIGNDIGEST: CommandCode = CommandCode(0x000001A6);
+/// `TPM_CC_Encapsulate`
+pub const ENCAPSULATE: CommandCode = CommandCode(0x000001A7);
+/// `TPM_CC_Decapsulate`
+pub const DECAPSULATE: CommandCode = CommandCode(0x000001A8);
+/// `TPM_CC_VerifySequenceStart`
+pub const VERIFYSEQUENCESTART: CommandCode = CommandCode(0x000001A9);
+/// `TPM_CC_SignSequenceStart`
+pub const SIGNSEQUENCESTART: CommandCode = CommandCode(0x000001AA);
 /// `TPM_CC_Vendor_TCG_Test` (Part 2, 6.5.2: the vendor-specific test command).
 pub const VENDOR_TCG_TEST: CommandCode = CommandCode(0x2000_0000);

@@ -84,7 +84,8 @@ impl Public {
                 n.extend_from_slice(&h.digest(&bytes));
                 n
             }
-            None => alg::NULL.0.to_be_bytes().to_vec(),
+            // A nameAlg of NULL gives an empty Name (as the reference does).
+            None => Vec::new(),
         }
     }
 
