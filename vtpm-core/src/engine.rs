@@ -243,6 +243,7 @@ impl<P: Platform> Tpm<P> {
             objects: Default::default(),
             sessions: Default::default(),
             command_audit_digest: Vec::new(),
+            exclusive_audit_session: None,
             time_epoch: 0,
             da_anchor_ms: 0,
             lockout_disabled_ms: 0,
@@ -625,6 +626,8 @@ impl<P: Platform> Tpm<P> {
             w.bytes(&out);
             w.bytes(ws.as_slice());
         } else {
+            // A command without sessions ends audit exclusivity.
+            self.v.exclusive_audit_session = None;
             if let Some(cp) = &audit_cp {
                 self.command_audit_update(code, cp, out.as_slice());
             }

@@ -318,6 +318,15 @@ impl<P: Platform> Tpm<P> {
                 if plan.audit.is_some() || sess.policy {
                     return Err(Rc::ATTRIBUTES.session(n));
                 }
+                // auditExclusive asks that no other command ran since this
+                // session's last audited one (Part 1, 19.5.5).
+                let continuing = sess.audit_digest.is_some() && s.attrs & attr::AUDIT_RESET == 0;
+                if s.attrs & attr::AUDIT_EXCLUSIVE != 0
+                    && continuing
+                    && self.v.exclusive_audit_session != Some(s.handle.0)
+                {
+                    return Err(Rc::EXCLUSIVE);
+                }
                 plan.audit = Some(i);
             }
         }
@@ -692,6 +701,8 @@ impl<P: Platform> Tpm<P> {
             }
         }
         let now = self.tpm_time();
+        let exclusive = self.v.exclusive_audit_session;
+        let mut new_exclusive = None;
         let mut rp_hashes: Vec<(HashAlg, Vec<u8>)> = Vec::new();
         for (i, u) in plan.uses.iter().enumerate() {
             if u.input.kind == SessionKind::Password {
@@ -756,6 +767,10 @@ impl<P: Platform> Tpm<P> {
             {
                 if let Some(cp) = cp {
                     let cp = cp.unwrap_or_default();
+                    let first = s.audit_digest.is_none() || u.input.attrs & attr::AUDIT_RESET != 0;
+                    if first || exclusive == Some(u.input.handle.0) {
+                        new_exclusive = Some(u.input.handle.0);
+                    }
                     let old = match (&s.audit_digest, u.input.attrs & attr::AUDIT_RESET != 0) {
                         (Some(d), false) => d.clone(),
                         _ => alloc::vec![0u8; s.hash.digest_size()],
@@ -770,6 +785,9 @@ impl<P: Platform> Tpm<P> {
                 self.v.sessions.remove(&u.input.handle.0);
             }
         }
+        // Any command not audited by the exclusive session ends its
+        // exclusivity.
+        self.v.exclusive_audit_session = new_exclusive;
         Ok(())
     }
 

@@ -226,6 +226,8 @@ use HandleKind::{NvAuth, NvIndex, Object, Parent};
 use HandleKind::{Pcr, Permanent};
 
 const PLATFORM: &[Handle] = &[rh::PLATFORM];
+/// `TPMI_RH_ENDORSEMENT`.
+const ENDORSEMENT: &[Handle] = &[rh::ENDORSEMENT];
 /// `TPMI_RH_LOCKOUT`.
 const LOCKOUT: &[Handle] = &[rh::LOCKOUT];
 /// `TPMI_RH_PROVISION`.
@@ -399,6 +401,19 @@ pub static TABLE: &[CommandDef] = &[
         handles: &[h(Permanent(PROVISION), User)],
         nv: true,
         run: dispatch::<nv::NvGlobalWriteLock>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::GETCOMMANDAUDITDIGEST,
+        name: "GetCommandAuditDigest",
+        handles: &[
+            h(Permanent(ENDORSEMENT), User),
+            h(HandleKind::ObjectOrNull, User),
+        ],
+        nv: true,
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<audit::GetCommandAuditDigest>,
         ..BASE
     },
     CommandDef {
@@ -597,6 +612,19 @@ pub static TABLE: &[CommandDef] = &[
         decrypt: true,
         encrypt: true,
         run: dispatch::<attestation::GetTime>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::GETSESSIONAUDITDIGEST,
+        name: "GetSessionAuditDigest",
+        handles: &[
+            h(Permanent(ENDORSEMENT), User),
+            h(HandleKind::ObjectOrNull, User),
+            h(HandleKind::Context, NoAuth),
+        ],
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<audit::GetSessionAuditDigest>,
         ..BASE
     },
     CommandDef {
@@ -989,6 +1017,19 @@ pub static TABLE: &[CommandDef] = &[
         handles: &[h(Pcr { null: true }, User)],
         nv: true,
         run: dispatch::<pcr::PcrExtend>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::NV_CERTIFY,
+        name: "NV_Certify",
+        handles: &[
+            h(HandleKind::ObjectOrNull, User),
+            h(NvAuth, User),
+            h(NvIndex, NoAuth),
+        ],
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<nv::NvCertify>,
         ..BASE
     },
     CommandDef {

@@ -61,7 +61,7 @@ fn write_access(auth: Handle, idx: &NvIndex) -> TpmResult<()> {
 /// May `auth` authorize a read of `idx` (`NvReadAccessChecks`)?
 /// `TPM_RC_NV_LOCKED`, then `TPM_RC_NV_AUTHORIZATION`, then
 /// `TPM_RC_NV_UNINITIALIZED`.
-fn read_access(auth: Handle, idx: &NvIndex) -> TpmResult<()> {
+pub(crate) fn read_access(auth: Handle, idx: &NvIndex) -> TpmResult<()> {
     if idx.has(nva::READLOCKED) {
         return Err(Rc::NV_LOCKED);
     }
@@ -590,4 +590,73 @@ pub fn on_startup(ctx: &mut Ctx<'_>, kind: StartupKind) {
 pub fn on_clear(ctx: &mut Ctx<'_>) {
     model::flush_owner_indices(ctx.p);
     ctx.mark_dirty();
+}
+
+tpm_params! {
+    /// `TPM2_NV_Certify` parameters.
+    pub struct NvCertifyIn {
+        /// qualifyingData.
+        pub qualifying_data: crate::wire::types::Data2b,
+        /// inScheme.
+        pub in_scheme: crate::wire::signature::SigScheme,
+        /// Octets to certify (0 with offset 0: a digest of the whole index).
+        pub size: u16,
+        /// Offset of the first octet.
+        pub offset: u16,
+    }
+}
+
+/// `TPM2_NV_Certify` (Part 3, 31.16): signs the contents (or, for size and
+/// offset zero, a digest of the contents) of an index the caller may read.
+#[derive(Debug)]
+#[doc(alias = "TPM2_NV_Certify")]
+pub struct NvCertify;
+
+impl Command for NvCertify {
+    type In = NvCertifyIn;
+    type Out = super::attestation::AttestOut;
+    fn run(
+        ctx: &mut Ctx<'_>,
+        handles: &[Handle],
+        input: NvCertifyIn,
+    ) -> TpmResult<super::attestation::AttestOut> {
+        use super::attestation::{fill_attest, sign_attest, signer_and_scheme};
+        use crate::wire::signature::Attested;
+        let sh = handle(handles, 0)?;
+        let auth = handle(handles, 1)?;
+        let nvh = handle(handles, 2)?;
+        let (signer, scheme) = signer_and_scheme(ctx, sh, 1, input.in_scheme.0, 2)?;
+        let idx = index(ctx.p, nvh)?.clone();
+        read_access(auth, &idx)?;
+        let attested = if input.size == 0 && input.offset == 0 {
+            let hash = scheme.hash().unwrap_or(idx.name_alg);
+            Attested::NvDigest {
+                index_name: idx.name(),
+                nv_digest: hash.digest(&idx.data),
+            }
+        } else {
+            if usize::from(input.size) > crate::wire::consts::sizes::MAX_NV_BUFFER {
+                return Err(Rc::VALUE.param(3));
+            }
+            let start = usize::from(input.offset);
+            let end = start
+                .checked_add(usize::from(input.size))
+                .ok_or(Rc::NV_RANGE)?;
+            let data = idx.data.get(start..end).ok_or(Rc::NV_RANGE)?;
+            Attested::Nv {
+                index_name: idx.name(),
+                offset: input.offset,
+                nv_contents: data.to_vec(),
+            }
+        };
+        let clock_info = ctx.clock_info();
+        let attest = fill_attest(
+            ctx,
+            signer.as_ref(),
+            input.qualifying_data.as_slice(),
+            attested,
+            clock_info,
+        );
+        sign_attest(ctx, signer.as_ref(), scheme, &attest)
+    }
 }

@@ -588,7 +588,7 @@ impl Command for PolicyNv {
         let trial = policy_session(ctx, sh)?.trial;
         let idx = find_nv(ctx.p, nv_h).ok_or(Rc::HANDLE.handle(2))?.clone();
         if !trial {
-            check_nv_read(&idx, auth_h, nv_h)?;
+            super::nv::read_access(auth_h, &idx)?;
             let start = usize::from(input.offset);
             let end = start
                 .checked_add(input.operand_b.len())
@@ -607,26 +607,6 @@ impl Command for PolicyNv {
         s.extend_policy(&[&cc::POLICYNV.0.to_be_bytes(), &args, &name]);
         Ok(NoParams)
     }
-}
-
-/// The read-permission rules an NV read obeys (Part 3, 31.x NV_Read).
-fn check_nv_read(idx: &crate::state::nv::NvIndex, auth: Handle, nv: Handle) -> TpmResult<()> {
-    if idx.has(nva::READLOCKED) {
-        return Err(Rc::NV_LOCKED);
-    }
-    let allowed = match auth {
-        rh::OWNER => idx.has(nva::OWNERREAD),
-        rh::PLATFORM => idx.has(nva::PPREAD),
-        h if h == nv => idx.has(nva::AUTHREAD) || idx.has(nva::POLICYREAD),
-        _ => false,
-    };
-    if !allowed {
-        return Err(Rc::NV_AUTHORIZATION);
-    }
-    if !idx.has(nva::WRITTEN) {
-        return Err(Rc::NV_UNINITIALIZED);
-    }
-    Ok(())
 }
 
 /// `TPM2_PolicyCounterTimer` (Part 3, 23.10): compares against
@@ -1036,7 +1016,7 @@ impl Command for PolicyAuthorizeNv {
         let idx = find_nv(ctx.p, nv_h).ok_or(Rc::HANDLE.handle(2))?.clone();
         let s = policy_session(ctx, sh)?;
         if !s.trial {
-            check_nv_read(&idx, auth_h, nv_h)?;
+            super::nv::read_access(auth_h, &idx)?;
             let (alg, digest) = idx.data.split_first_chunk::<2>().ok_or(Rc::VALUE)?;
             let alg = HashAlg::from_alg_id(crate::wire::AlgId(u16::from_be_bytes(*alg)))
                 .ok_or(Rc::HASH)?;

@@ -340,6 +340,8 @@ pub struct VolatileState {
     pub sessions: alloc::collections::BTreeMap<u32, SessionSlot>,
     /// The command audit digest; empty when reset (Part 1, 22.3).
     pub command_audit_digest: Vec<u8>,
+    /// The session that is the exclusive audit session, if any.
+    pub exclusive_audit_session: Option<u32>,
     /// A value that changes at every _TPM_Init (`timeEpoch` for tickets).
     pub time_epoch: u64,
     /// Start of the current DA recovery interval (monotonic ms).
