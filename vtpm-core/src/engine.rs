@@ -252,6 +252,8 @@ impl<P: Platform> Tpm<P> {
             drtm_hash: None,
             sequences: Default::default(),
             clock_rate_ppm: 0,
+            commit: Default::default(),
+            act: Default::default(),
         })
     }
 
@@ -326,6 +328,14 @@ impl<P: Platform> Tpm<P> {
     /// The command code most recently executed successfully or not.
     pub fn last_command(&self) -> u32 {
         self.v.last_command
+    }
+
+    /// The `signaled` attribute of an authenticated countdown timer
+    /// (the mssim platform request `TPM_ACT_GET_SIGNALED`); false for a
+    /// handle that is not an ACT this TPM implements.
+    pub fn act_signaled(&mut self, handle: u32) -> bool {
+        let now = self.platform.monotonic_ms();
+        commands::act::signaled(&mut self.v.act, Handle(handle), now)
     }
 
     /// Serialized persistent state, with the clock folded in (what

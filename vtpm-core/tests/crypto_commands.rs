@@ -512,8 +512,14 @@ fn part3_20_5_scheme_selection_rules() {
         Rc::SCHEME.param(2)
     );
     assert_eq!(rc(&mut t, hmac_key, Some((HMAC, SHA256))), Rc::SUCCESS);
+    // ECDAA (with its commit count) may be chosen for an ECC key without
+    // a scheme, but completes only a pending TPM2_Commit (none here: the
+    // counter is out of the commit window).
+    let mut ecdaa = scheme_bytes(Some((ECDAA, SHA256)));
+    ecdaa.extend_from_slice(&[0, 0]);
+    assert_eq!(sign(&mut t, ecc, &d, &ecdaa, &tk).rc, Rc::RANGE.param(2));
     // Unimplemented signing schemes do not unmarshal.
-    assert_eq!(rc(&mut t, ecc, Some((ECDAA, SHA256))), Rc::SCHEME.param(2));
+    assert_eq!(rc(&mut t, ecc, Some((0x001B, SHA256))), Rc::SCHEME.param(2));
     // The digest must be the size of the scheme's hash.
     let r = sign(
         &mut t,

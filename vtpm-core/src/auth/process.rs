@@ -79,6 +79,8 @@ pub(crate) fn entity_auth<'a>(p: &'a PersistentState, v: &'a VolatileState, h: H
             rh::ENDORSEMENT => &p.endorsement_auth,
             rh::LOCKOUT => &p.lockout_auth,
             rh::PLATFORM | rh::PLATFORM_NV => &v.platform_auth,
+            // An ACT's authValue is platformAuth (Part 1, 40.2).
+            _ if crate::commands::act::is_act(h) => &v.platform_auth,
             _ => &[],
         }
     };
@@ -612,6 +614,12 @@ impl<P: Platform> Tpm<P> {
                 return Err(Rc::POLICY_FAIL);
             }
         }
+        if let Some(ph) = &s.param_hash {
+            // PolicyParameters: H(commandCode || parameters), no Names.
+            if *ph != s.hash.digest_parts(&[&def.cc.0.to_be_bytes(), params]) {
+                return Err(Rc::POLICY_FAIL);
+            }
+        }
         if let Some(w) = s.nv_written {
             let idx = find_nv(&self.p, h).ok_or(Rc::POLICY_FAIL)?;
             if idx.has(nva::WRITTEN) != w {
@@ -839,10 +847,17 @@ fn auth_value_available(
     code: CommandCode,
 ) -> bool {
     match h.ht() {
-        ht::PERMANENT => matches!(
-            h,
-            rh::OWNER | rh::ENDORSEMENT | rh::PLATFORM | rh::LOCKOUT | rh::NULL | rh::PLATFORM_NV
-        ),
+        ht::PERMANENT => {
+            matches!(
+                h,
+                rh::OWNER
+                    | rh::ENDORSEMENT
+                    | rh::PLATFORM
+                    | rh::LOCKOUT
+                    | rh::NULL
+                    | rh::PLATFORM_NV
+            ) || (crate::commands::act::is_act(h) && v.startup_clear.ph_enable)
+        }
         ht::TRANSIENT | ht::PERSISTENT => match find_object(p, v, h) {
             Some(o) => {
                 role != AuthRole::User || o.public.has(oa::USER_WITH_AUTH) || o.sensitive.is_none()

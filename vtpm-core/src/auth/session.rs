@@ -40,6 +40,8 @@ pub struct Session {
     pub name_hash: Option<Vec<u8>>,
     /// PolicyTemplate value.
     pub template_hash: Option<Vec<u8>>,
+    /// PolicyParameters value (pHash: the cpHash without the Names).
+    pub param_hash: Option<Vec<u8>>,
     /// PolicyCommandCode value.
     pub command_code: Option<u32>,
     /// PolicyLocality value (`TPMA_LOCALITY`).
@@ -86,6 +88,7 @@ impl Session {
         self.cp_hash = None;
         self.name_hash = None;
         self.template_hash = None;
+        self.param_hash = None;
         self.command_code = None;
         self.locality = None;
         self.pcr_counter = None;

@@ -49,8 +49,10 @@ pub const ALGORITHMS: &[(AlgId, u32)] = &[
     (alg::OAEP, aa::ASYMMETRIC | aa::ENCRYPTING),
     (alg::ECDSA, aa::ASYMMETRIC | aa::SIGNING | aa::METHOD),
     (alg::ECDH, aa::ASYMMETRIC | aa::METHOD),
+    (alg::ECDAA, aa::ASYMMETRIC | aa::SIGNING),
     (alg::ECSCHNORR, aa::ASYMMETRIC | aa::SIGNING),
     (alg::KDF1_SP800_56A, aa::HASH | aa::METHOD),
+    (alg::KDF2, aa::HASH | aa::METHOD),
     (alg::KDF1_SP800_108, aa::HASH | aa::METHOD),
     (alg::ECC, aa::ASYMMETRIC | aa::OBJECT),
     (alg::SYMCIPHER, aa::OBJECT),
@@ -59,6 +61,11 @@ pub const ALGORITHMS: &[(AlgId, u32)] = &[
     (alg::CBC, aa::SYMMETRIC | aa::ENCRYPTING),
     (alg::CFB, aa::SYMMETRIC | aa::ENCRYPTING),
     (alg::ECB, aa::SYMMETRIC | aa::ENCRYPTING),
+    // The post-quantum object types (Part 1, 46-47): ML-KEM encapsulates,
+    // ML-DSA and HashML-DSA sign.
+    (alg::MLKEM, aa::ASYMMETRIC | aa::OBJECT | aa::ENCRYPTING),
+    (alg::MLDSA, aa::ASYMMETRIC | aa::OBJECT | aa::SIGNING),
+    (alg::HASH_MLDSA, aa::ASYMMETRIC | aa::OBJECT | aa::SIGNING),
 ];
 
 /// Is `a` an algorithm this TPM implements?
@@ -147,7 +154,7 @@ pub fn property(ctx: &Ctx<'_>, p: u32) -> Option<u32> {
         pt::PS_REVISION => 0x106,
         pt::PS_DAY_OF_YEAR => 0,
         pt::PS_YEAR => 0,
-        pt::SPLIT_MAX => 0,
+        pt::SPLIT_MAX => super::ec::SPLIT_MAX,
         pt::TOTAL_COMMANDS => sat(TABLE.len()),
         pt::LIBRARY_COMMANDS => sat(TABLE.len()).saturating_sub(vendor_count),
         pt::VENDOR_COMMANDS => vendor_count,
@@ -156,7 +163,7 @@ pub fn property(ctx: &Ctx<'_>, p: u32) -> Option<u32> {
         pt::MAX_CAP_BUFFER => sat(sizes::MAX_CAP_BUFFER),
         pt::FIRMWARE_SVN => 0,
         pt::FIRMWARE_MAX_SVN => 0,
-        pt::ML_PARAMETER_SETS => 0,
+        pt::ML_PARAMETER_SETS => super::pqc::ml_parameter_sets(c),
         pt::PERMANENT => permanent_attributes(ctx),
         pt::STARTUP_CLEAR => ctx
             .v
@@ -296,9 +303,15 @@ impl Command for GetCapability {
                 more
             }
             cap::PP_COMMANDS => {
-                // No command requires physical presence.
-                write_count(&mut w, 0);
-                false
+                // Only TPM2_PP_Commands requires physical presence.
+                let items = super::misc::PP_REQUIRED
+                    .iter()
+                    .map(|c| c.0)
+                    .filter(|c| *c >= first);
+                let (v, more) = page(items, count, MAX_CAP_DATA / 4);
+                write_count(&mut w, v.len());
+                v.iter().for_each(|c| w.u32(*c));
+                more
             }
             cap::AUDIT_COMMANDS => {
                 let items = ctx.p.audited.iter().copied().filter(|c| *c >= first);
@@ -373,11 +386,7 @@ impl Command for GetCapability {
                 }
                 more
             }
-            cap::ACT => {
-                // No authenticated countdown timers are implemented.
-                write_count(&mut w, 0);
-                false
-            }
+            cap::ACT => super::act::write_capability(ctx, first, count, &mut w),
             _ => return Err(Rc::VALUE.param(1)),
         };
         Ok(GetCapabilityOut {
@@ -394,6 +403,7 @@ fn handles_from(ctx: &Ctx<'_>, first: u32) -> TpmResult<Vec<Handle>> {
         ht::PCR => (first..sizes::PCR_COUNT as u32).map(Handle).collect(),
         ht::PERMANENT => PERMANENT_HANDLES
             .iter()
+            .chain(super::act::ACT_HANDLES)
             .filter(|h| h.0 >= first)
             .copied()
             .collect(),

@@ -12,8 +12,10 @@ use crate::wire::object::{oa, Context};
 use crate::wire::{Handle, Rc, TpmResult, Writer};
 
 /// Largest `TPMS_CONTEXT` of an object this TPM produces
-/// (`TPM_PT_MAX_OBJECT_CONTEXT`); ContextSave enforces it.
-pub const MAX_OBJECT_CONTEXT: usize = 2048;
+/// (`TPM_PT_MAX_OBJECT_CONTEXT`); ContextSave enforces it. Room for an
+/// ML-DSA-87 key (a 2592-octet public key, ~2.8 KiB sealed), within the
+/// 4 KiB response of the SVSM page and `TPM2B_CONTEXT_DATA`.
+pub const MAX_OBJECT_CONTEXT: usize = 3072;
 
 /// `savedHandle` of an ordinary object context (Part 2, 14.6.2).
 const SAVED_OBJECT: Handle = Handle(0x8000_0000);

@@ -13,8 +13,9 @@ use crate::wire::{Handle, Rc, TpmResult, Writer};
 
 /// `TPM2B_ID_OBJECT` maximum: integrity digest plus the encrypted credential.
 pub type IdObject2b = Tpm2b<{ 2 + 64 + 2 + 64 }>;
-/// `TPM2B_ENCRYPTED_SECRET`.
-pub type EncryptedSecret2b = Tpm2b<512>;
+/// `TPM2B_ENCRYPTED_SECRET` (room for an RSA-4096 block or an ML-KEM-1024
+/// ciphertext).
+pub use crate::wire::pqc::EncryptedSecret2b;
 
 /// A key may protect credentials if it is a restricted decryption key with
 /// a symmetric algorithm (a storage key; the EK is one).

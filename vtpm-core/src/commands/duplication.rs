@@ -17,8 +17,9 @@ use crate::wire::public::SymDef;
 use crate::wire::types::{Data2b, Tpm2b};
 use crate::wire::{Handle, Marshal, Rc, Reader, TpmResult, Unmarshal, Writer};
 
-/// `TPM2B_ENCRYPTED_SECRET`.
-pub type EncryptedSecret2b = Tpm2b<512>;
+/// `TPM2B_ENCRYPTED_SECRET` (room for an RSA-4096 block or an ML-KEM-1024
+/// ciphertext).
+pub use crate::wire::pqc::EncryptedSecret2b;
 
 /// `TPMT_SYM_DEF_OBJECT+` for the inner wrapper: AES-CFB or NULL.
 #[derive(Debug, Clone, Copy)]

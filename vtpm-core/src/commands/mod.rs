@@ -5,6 +5,7 @@
 //! its handler. Dispatch, authorization and `GetCapability(TPM_CAP_COMMANDS)`
 //! all read it.
 
+pub mod act;
 pub mod asymmetric;
 pub mod attestation;
 pub mod audit;
@@ -14,12 +15,16 @@ pub mod context;
 pub mod credential;
 pub mod da;
 pub mod duplication;
+pub mod ec;
 pub mod hash;
 pub mod hierarchy;
+pub mod misc;
 pub mod nv;
 pub mod object;
 pub mod pcr;
+pub mod pcr_auth;
 pub mod policy;
+pub mod pqc;
 pub mod random;
 pub mod sequence;
 pub mod session;
@@ -240,6 +245,14 @@ const HIERARCHY_NULL: &[Handle] = &[rh::OWNER, rh::ENDORSEMENT, rh::PLATFORM, rh
 const CLEAR_AUTH: &[Handle] = &[rh::LOCKOUT, rh::PLATFORM];
 /// `TPMI_RH_HIERARCHY_AUTH`.
 const HIERARCHY_AUTH: &[Handle] = &[rh::LOCKOUT, rh::ENDORSEMENT, rh::OWNER, rh::PLATFORM];
+/// `TPMI_RH_HIERARCHY_AUTH+` (TPM2_SetCapability).
+const HIERARCHY_AUTH_NULL: &[Handle] = &[
+    rh::LOCKOUT,
+    rh::ENDORSEMENT,
+    rh::OWNER,
+    rh::PLATFORM,
+    rh::NULL,
+];
 /// `TPMI_RH_HIERARCHY_POLICY`.
 const HIERARCHY_POLICY: &[Handle] = &[rh::LOCKOUT, rh::ENDORSEMENT, rh::OWNER, rh::PLATFORM];
 
@@ -367,6 +380,23 @@ pub static TABLE: &[CommandDef] = &[
         handles: &[h(Permanent(PLATFORM), User)],
         nv: true,
         run: dispatch::<pcr::PcrAllocate>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::PCR_SETAUTHPOLICY,
+        name: "PCR_SetAuthPolicy",
+        handles: &[h(Permanent(PLATFORM), User)],
+        nv: true,
+        decrypt: true,
+        run: dispatch::<pcr_auth::PcrSetAuthPolicy>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::PP_COMMANDS,
+        name: "PP_Commands",
+        handles: &[h(Permanent(PLATFORM), User)],
+        nv: true,
+        run: dispatch::<misc::PpCommands>,
         ..BASE
     },
     CommandDef {
@@ -508,6 +538,14 @@ pub static TABLE: &[CommandDef] = &[
         decrypt: true,
         encrypt: true,
         run: dispatch::<sequence::SequenceComplete>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::SETALGORITHMSET,
+        name: "SetAlgorithmSet",
+        handles: &[h(Permanent(PLATFORM), User)],
+        nv: true,
+        run: dispatch::<misc::SetAlgorithmSet>,
         ..BASE
     },
     CommandDef {
@@ -1020,6 +1058,14 @@ pub static TABLE: &[CommandDef] = &[
         ..BASE
     },
     CommandDef {
+        cc: cc::PCR_SETAUTHVALUE,
+        name: "PCR_SetAuthValue",
+        handles: &[h(Pcr { null: false }, User)],
+        decrypt: true,
+        run: dispatch::<pcr_auth::PcrSetAuthValue>,
+        ..BASE
+    },
+    CommandDef {
         cc: cc::NV_CERTIFY,
         name: "NV_Certify",
         handles: &[
@@ -1080,10 +1126,35 @@ pub static TABLE: &[CommandDef] = &[
         ..BASE
     },
     CommandDef {
+        cc: cc::COMMIT,
+        name: "Commit",
+        handles: &[h(Object, User)],
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<ec::Commit>,
+        ..BASE
+    },
+    CommandDef {
         cc: cc::POLICYPASSWORD,
         name: "PolicyPassword",
         handles: &[h(HandleKind::PolicySession, NoAuth)],
         run: dispatch::<policy::PolicyPassword>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::ZGEN_2PHASE,
+        name: "ZGen_2Phase",
+        handles: &[h(Object, User)],
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<ec::ZGen2Phase>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::EC_EPHEMERAL,
+        name: "EC_Ephemeral",
+        encrypt: true,
+        run: dispatch::<ec::EcEphemeral>,
         ..BASE
     },
     CommandDef {
@@ -1129,6 +1200,147 @@ pub static TABLE: &[CommandDef] = &[
         decrypt: true,
         encrypt: true,
         run: dispatch::<symmetric::EncryptDecrypt2>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::ACT_SETTIMEOUT,
+        name: "ACT_SetTimeout",
+        handles: &[h(Permanent(act::ACT_HANDLES), User)],
+        run: dispatch::<act::ActSetTimeout>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::ECC_ENCRYPT,
+        name: "ECC_Encrypt",
+        handles: &[h(Object, NoAuth)],
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<ec::EccEncrypt>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::ECC_DECRYPT,
+        name: "ECC_Decrypt",
+        handles: &[h(Object, User)],
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<ec::EccDecrypt>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::POLICYCAPABILITY,
+        name: "PolicyCapability",
+        handles: &[h(HandleKind::PolicySession, NoAuth)],
+        decrypt: true,
+        run: dispatch::<policy::PolicyCapability>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::POLICYPARAMETERS,
+        name: "PolicyParameters",
+        handles: &[h(HandleKind::PolicySession, NoAuth)],
+        decrypt: true,
+        run: dispatch::<policy::PolicyParameters>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::NV_DEFINESPACE2,
+        name: "NV_DefineSpace2",
+        handles: &[h(Permanent(PROVISION), User)],
+        nv: true,
+        decrypt: true,
+        run: dispatch::<nv::NvDefineSpace2>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::NV_READPUBLIC2,
+        name: "NV_ReadPublic2",
+        handles: &[h(HandleKind::NvIndex, NoAuth)],
+        encrypt: true,
+        run: dispatch::<nv::NvReadPublic2>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::SETCAPABILITY,
+        name: "SetCapability",
+        handles: &[h(Permanent(HIERARCHY_AUTH_NULL), User)],
+        nv: true,
+        decrypt: true,
+        run: dispatch::<misc::SetCapability>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::VERIFYSEQUENCECOMPLETE,
+        name: "VerifySequenceComplete",
+        handles: &[h(HandleKind::Sequence, User), h(Object, NoAuth)],
+        flushed: true,
+        run: dispatch::<pqc::VerifySequenceComplete>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::SIGNSEQUENCECOMPLETE,
+        name: "SignSequenceComplete",
+        handles: &[h(HandleKind::Sequence, User), h(Object, User)],
+        flushed: true,
+        decrypt: true,
+        run: dispatch::<pqc::SignSequenceComplete>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::VERIFYDIGESTSIGNATURE,
+        name: "VerifyDigestSignature",
+        handles: &[h(Object, NoAuth)],
+        decrypt: true,
+        run: dispatch::<pqc::VerifyDigestSignature>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::SIGNDIGEST,
+        name: "SignDigest",
+        handles: &[h(Object, User)],
+        decrypt: true,
+        run: dispatch::<pqc::SignDigest>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::ENCAPSULATE,
+        name: "Encapsulate",
+        handles: &[h(Object, NoAuth)],
+        encrypt: true,
+        run: dispatch::<pqc::Encapsulate>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::DECAPSULATE,
+        name: "Decapsulate",
+        handles: &[h(Object, User)],
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<pqc::Decapsulate>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::VERIFYSEQUENCESTART,
+        name: "VerifySequenceStart",
+        handles: &[h(Object, NoAuth)],
+        r_handle: true,
+        decrypt: true,
+        run: dispatch::<pqc::VerifySequenceStart>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::SIGNSEQUENCESTART,
+        name: "SignSequenceStart",
+        handles: &[h(Object, NoAuth)],
+        r_handle: true,
+        decrypt: true,
+        run: dispatch::<pqc::SignSequenceStart>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::VENDOR_TCG_TEST,
+        name: "Vendor_TCG_Test",
+        run: dispatch::<misc::VendorTcgTest>,
         ..BASE
     },
 ];

@@ -660,3 +660,98 @@ impl Command for NvCertify {
         sign_attest(ctx, signer.as_ref(), scheme, &attest)
     }
 }
+
+/// `TPM2B_NV_PUBLIC_2` (Part 2, 13.11) as this TPM implements it: the
+/// `handleType` must be `TPM_HT_NV_INDEX`, whose union member is a
+/// `TPMS_NV_PUBLIC`. External NV (`TPM_HT_EXTERNAL_NV`) and permanent NV
+/// (`TPM_HT_PERMANENT_NV`) indices are not implemented: any other
+/// `handleType` is `TPM_RC_SELECTOR`, the code of an unimplemented union
+/// selector.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NvPublic2(pub NvPublic);
+
+impl crate::wire::Unmarshal for NvPublic2 {
+    fn unmarshal(r: &mut crate::wire::Reader<'_>) -> TpmResult<Self> {
+        crate::wire::object::read_sized(r, |r| {
+            if r.u8()? != crate::wire::consts::ht::NV_INDEX {
+                return Err(Rc::SELECTOR);
+            }
+            r.read::<NvPublic>().map(NvPublic2)
+        })
+    }
+}
+
+impl crate::wire::Marshal for NvPublic2 {
+    fn marshal(&self, w: &mut Writer) {
+        w.sized(|w| {
+            w.u8(crate::wire::consts::ht::NV_INDEX);
+            w.write(&self.0);
+        });
+    }
+}
+
+tpm_params! {
+    /// `TPM2_NV_DefineSpace2` parameters.
+    pub struct NvDefineSpace2In {
+        /// `auth`.
+        pub auth: Digest2b,
+        /// `publicInfo` (`TPM2B_NV_PUBLIC_2`).
+        pub public_info: NvPublic2,
+    }
+}
+
+/// `TPM2_NV_DefineSpace2` (Part 3, 31.17): `TPM2_NV_DefineSpace` with a
+/// `TPM2B_NV_PUBLIC_2` ([`NvPublic2`]); every check and response code is
+/// that of [`NvDefineSpace`] (the parameters have the same positions).
+#[derive(Debug)]
+#[doc(alias = "TPM2_NV_DefineSpace2")]
+pub struct NvDefineSpace2;
+
+impl Command for NvDefineSpace2 {
+    type In = NvDefineSpace2In;
+    type Out = NoParams;
+    fn run(ctx: &mut Ctx<'_>, handles: &[Handle], input: NvDefineSpace2In) -> TpmResult<NoParams> {
+        NvDefineSpace::run(
+            ctx,
+            handles,
+            NvDefineSpaceIn {
+                auth: input.auth,
+                public_info: NvPublic2b(input.public_info.0),
+            },
+        )
+    }
+}
+
+/// `TPM2_NV_ReadPublic2` response.
+#[derive(Debug)]
+pub struct NvReadPublic2Out {
+    /// `nvPublic` (`TPM2B_NV_PUBLIC_2`).
+    pub public: NvPublic2,
+    /// `nvName`: the same Name as `TPM2_NV_ReadPublic` returns (the
+    /// `handleType` is not hashed).
+    pub name: Vec<u8>,
+}
+
+impl ToParams for NvReadPublic2Out {
+    fn marshal_params(&self, w: &mut Writer) {
+        w.write(&self.public);
+        w.tpm2b(&self.name);
+    }
+}
+
+/// `TPM2_NV_ReadPublic2` (Part 3, 31.18).
+#[derive(Debug)]
+#[doc(alias = "TPM2_NV_ReadPublic2")]
+pub struct NvReadPublic2;
+
+impl Command for NvReadPublic2 {
+    type In = NoParams;
+    type Out = NvReadPublic2Out;
+    fn run(ctx: &mut Ctx<'_>, handles: &[Handle], _: NoParams) -> TpmResult<NvReadPublic2Out> {
+        let idx = index(ctx.p, handle(handles, 0)?)?;
+        Ok(NvReadPublic2Out {
+            public: NvPublic2(idx.public()),
+            name: idx.name(),
+        })
+    }
+}

@@ -48,7 +48,9 @@ fn set_cp_hash(s: &mut Session, cp: &[u8]) -> TpmResult<()> {
     }
     match &s.cp_hash {
         Some(old) if old.as_slice() != cp => Err(Rc::CPHASH),
-        _ if s.name_hash.is_some() || s.template_hash.is_some() => Err(Rc::CPHASH),
+        _ if s.name_hash.is_some() || s.template_hash.is_some() || s.param_hash.is_some() => {
+            Err(Rc::CPHASH)
+        }
         _ => {
             s.cp_hash = Some(cp.to_vec());
             Ok(())
@@ -742,7 +744,11 @@ impl Command for PolicyNameHash {
         if input.name_hash.len() != s.hash.digest_size() {
             return Err(Rc::SIZE.param(1));
         }
-        if s.cp_hash.is_some() || s.name_hash.is_some() || s.template_hash.is_some() {
+        if s.cp_hash.is_some()
+            || s.name_hash.is_some()
+            || s.template_hash.is_some()
+            || s.param_hash.is_some()
+        {
             return Err(Rc::CPHASH);
         }
         s.name_hash = Some(input.name_hash.0.clone());
@@ -780,7 +786,7 @@ impl Command for PolicyDuplicationSelect {
         input: PolicyDuplicationSelectIn,
     ) -> TpmResult<NoParams> {
         let s = policy_session(ctx, first(handles)?)?;
-        if s.cp_hash.is_some() || s.name_hash.is_some() {
+        if s.cp_hash.is_some() || s.name_hash.is_some() || s.param_hash.is_some() {
             return Err(Rc::CPHASH);
         }
         if s.command_code.is_some_and(|c| c != cc::DUPLICATE.0) {
@@ -983,6 +989,7 @@ impl Command for PolicyTemplate {
         }
         if s.cp_hash.is_some()
             || s.name_hash.is_some()
+            || s.param_hash.is_some()
             || s.template_hash
                 .as_ref()
                 .is_some_and(|t| t.as_slice() != input.template_hash.as_slice())
@@ -1027,6 +1034,174 @@ impl Command for PolicyAuthorizeNv {
         }
         s.policy_digest = alloc::vec![0u8; s.hash.digest_size()];
         s.extend_policy(&[&cc::POLICYAUTHORIZENV.0.to_be_bytes(), &idx.name()]);
+        Ok(NoParams)
+    }
+}
+
+tpm_params! {
+    /// `TPM2_PolicyCapability` parameters.
+    pub struct PolicyCapabilityIn {
+        /// operandB (`TPM2B_OPERAND`).
+        pub operand_b: Digest2b,
+        /// offset into the property structure.
+        pub offset: u16,
+        /// `TPM_EO`.
+        pub operation: u16,
+        /// `TPM_CAP`.
+        pub capability: u32,
+        /// The property (handle, command code, algorithm, ...).
+        pub property: u32,
+    }
+}
+
+/// The one property structure (operand A) of `capability` whose key is
+/// exactly `property` (Part 3, Table 184), as `TPM2_GetCapability` would
+/// return it; `None` when the TPM does not have that property.
+/// Capabilities PolicyCapability cannot use are `TPM_RC_VALUE` on
+/// `capability`.
+fn capability_property(
+    ctx: &mut Ctx<'_>,
+    capability: u32,
+    property: u32,
+) -> TpmResult<Option<Vec<u8>>> {
+    use crate::wire::consts::cap;
+    // The octets of an item's key, compared with `property`.
+    let key_of = |item: &[u8]| -> Option<u32> {
+        let be16 = |b: &[u8]| b.get(..2)?.try_into().ok().map(u16::from_be_bytes);
+        let be32 = |b: &[u8]| b.get(..4)?.try_into().ok().map(u32::from_be_bytes);
+        match capability {
+            cap::ALGS | cap::ECC_CURVES => be16(item).map(u32::from),
+            // TPMA_CC: commandIndex and the V bit make the command code.
+            cap::COMMANDS => be32(item).map(|a| a & (0xFFFF | 1 << 29)),
+            _ => be32(item),
+        }
+    };
+    match capability {
+        cap::ALGS
+        | cap::HANDLES
+        | cap::COMMANDS
+        | cap::PP_COMMANDS
+        | cap::AUDIT_COMMANDS
+        | cap::TPM_PROPERTIES
+        | cap::PCR_PROPERTIES
+        | cap::ECC_CURVES
+        | cap::AUTH_POLICIES
+        | cap::ACT => {}
+        _ => return Err(Rc::VALUE.param(4)),
+    }
+    let input = super::capability::GetCapabilityIn {
+        capability,
+        property,
+        property_count: 1,
+    };
+    let Ok(out) = super::capability::GetCapability::run(ctx, &[], input) else {
+        return Ok(None);
+    };
+    // TPMS_CAPABILITY_DATA: capability, count, one item.
+    let count = out.data.get(4..8).map(|c| c == [0, 0, 0, 1]);
+    let item = out.data.get(8..).unwrap_or_default();
+    if count != Some(true) || key_of(item) != Some(property) {
+        return Ok(None);
+    }
+    Ok(Some(item.to_vec()))
+}
+
+/// `TPM2_PolicyCapability` (Part 3, 23.23): compares `operandB` with the
+/// property structure of `capability`/`property` at `offset`, in the
+/// reference's order: an unknown `TPM_EO` is `TPM_RC_VALUE` on
+/// `operation`; a capability without single properties (`TPM_CAP_PCRS`,
+/// `TPM_CAP_PUB_KEYS`, ...) is `TPM_RC_VALUE` on `capability`; a property
+/// the TPM does not have fails (`TPM_RC_POLICY`) unless the operation is
+/// `TPM_EO_NEQ`; `offset` past the structure is `TPM_RC_VALUE` on `offset`
+/// and an operand that does not fit after it `TPM_RC_SIZE` on `operandB`;
+/// a false comparison is `TPM_RC_POLICY`. A trial session checks nothing.
+/// `policyDigest' = H(policyDigest || TPM_CC_PolicyCapability || args)`,
+/// `args = H(operandB || offset || operation || capability || property)`.
+#[derive(Debug)]
+#[doc(alias = "TPM2_PolicyCapability")]
+pub struct PolicyCapability;
+
+impl Command for PolicyCapability {
+    type In = PolicyCapabilityIn;
+    type Out = NoParams;
+    fn run(
+        ctx: &mut Ctx<'_>,
+        handles: &[Handle],
+        input: PolicyCapabilityIn,
+    ) -> TpmResult<NoParams> {
+        let sh = first(handles)?;
+        compare(input.operation, &[], &[]).map_err(|e| e.param(3))?;
+        let trial = policy_session(ctx, sh)?.trial;
+        if !trial {
+            match capability_property(ctx, input.capability, input.property)? {
+                Some(a) => {
+                    let start = usize::from(input.offset);
+                    let rest = a.get(start..).ok_or(Rc::VALUE.param(2))?;
+                    let a = rest.get(..input.operand_b.len()).ok_or(Rc::SIZE.param(1))?;
+                    if !compare(input.operation, a, input.operand_b.as_slice())? {
+                        return Err(Rc::POLICY);
+                    }
+                }
+                None if input.operation == 0x0001 => {}
+                None => return Err(Rc::POLICY),
+            }
+        }
+        let s = policy_session(ctx, sh)?;
+        let args = s.hash.digest_parts(&[
+            input.operand_b.as_slice(),
+            &input.offset.to_be_bytes(),
+            &input.operation.to_be_bytes(),
+            &input.capability.to_be_bytes(),
+            &input.property.to_be_bytes(),
+        ]);
+        s.extend_policy(&[&cc::POLICYCAPABILITY.0.to_be_bytes(), &args]);
+        Ok(NoParams)
+    }
+}
+
+tpm_params! {
+    /// `TPM2_PolicyParameters` parameters.
+    pub struct PolicyParametersIn {
+        /// pHash: `H(commandCode || parameters)` of the command to allow.
+        pub p_hash: Digest2b,
+    }
+}
+
+/// `TPM2_PolicyParameters` (Part 3, 23.24): a deferred assertion that the
+/// authorized command's `H(commandCode || parameters)` (the cpHash without
+/// the Names) is `pHash`. `pHash` not the size of the session's digest is
+/// `TPM_RC_SIZE` on `pHash`; a session already restricted by
+/// PolicyCpHash, PolicyNameHash, PolicyTemplate, PolicyDuplicationSelect
+/// or PolicyParameters is `TPM_RC_CPHASH`.
+/// `policyDigest' = H(policyDigest || TPM_CC_PolicyParameters || pHash)`.
+#[derive(Debug)]
+#[doc(alias = "TPM2_PolicyParameters")]
+pub struct PolicyParameters;
+
+impl Command for PolicyParameters {
+    type In = PolicyParametersIn;
+    type Out = NoParams;
+    fn run(
+        ctx: &mut Ctx<'_>,
+        handles: &[Handle],
+        input: PolicyParametersIn,
+    ) -> TpmResult<NoParams> {
+        let s = policy_session(ctx, first(handles)?)?;
+        if input.p_hash.len() != s.hash.digest_size() {
+            return Err(Rc::SIZE.param(1));
+        }
+        if s.cp_hash.is_some()
+            || s.name_hash.is_some()
+            || s.template_hash.is_some()
+            || s.param_hash.is_some()
+        {
+            return Err(Rc::CPHASH);
+        }
+        s.param_hash = Some(input.p_hash.0.clone());
+        s.extend_policy(&[
+            &cc::POLICYPARAMETERS.0.to_be_bytes(),
+            input.p_hash.as_slice(),
+        ]);
         Ok(NoParams)
     }
 }

@@ -68,6 +68,9 @@ pub enum SequenceKind {
     /// An event sequence (`TPM2_HashSequenceStart` with `TPM_ALG_NULL`):
     /// one running hash per implemented algorithm.
     Event(Vec<Hasher>),
+    /// A signing or verification sequence (`TPM2_SignSequenceStart`,
+    /// `TPM2_VerifySequenceStart`; see [`super::pqc`]).
+    Signature(alloc::boxed::Box<super::pqc::SigSequence>),
 }
 
 /// A sequence object.
@@ -260,6 +263,7 @@ impl Command for SequenceUpdate {
             }
             SequenceKind::Hmac { inner, .. } => inner.update(data),
             SequenceKind::Event(hs) => hs.iter_mut().for_each(|s| s.update(data)),
+            SequenceKind::Signature(s) => s.update(data),
         }
         Ok(super::NoParams)
     }
@@ -301,7 +305,10 @@ impl Command for SequenceComplete {
     ) -> TpmResult<SequenceCompleteOut> {
         let h = handles.first().copied().ok_or(Rc::FAILURE)?;
         let hierarchy = input.hierarchy.0;
-        if matches!(sequence_mut(ctx, h, 1)?.kind, SequenceKind::Event(_)) {
+        if matches!(
+            sequence_mut(ctx, h, 1)?.kind,
+            SequenceKind::Event(_) | SequenceKind::Signature(_)
+        ) {
             return Err(Rc::MODE.handle(1));
         }
         if !ctx.hierarchy_enabled(hierarchy) {
@@ -340,7 +347,7 @@ impl Command for SequenceComplete {
                     validation: Ticket::null(st::HASHCHECK),
                 }
             }
-            SequenceKind::Event(_) => return Err(Rc::MODE.handle(1)),
+            SequenceKind::Event(_) | SequenceKind::Signature(_) => return Err(Rc::MODE.handle(1)),
         };
         Ok(out)
     }
@@ -448,7 +455,7 @@ struct SavedSequence {
     auth: SecretBytes,
 }
 
-fn save_hasher(h: &Hasher) -> (HashAlg, Vec<u8>) {
+pub(crate) fn save_hasher(h: &Hasher) -> (HashAlg, Vec<u8>) {
     let state = match h {
         Hasher::Sha1(s) => s.serialize().to_vec(),
         Hasher::Sha256(s) => s.serialize().to_vec(),
@@ -458,7 +465,7 @@ fn save_hasher(h: &Hasher) -> (HashAlg, Vec<u8>) {
     (h.alg(), state)
 }
 
-fn load_hasher(alg: HashAlg, state: &[u8]) -> Option<Hasher> {
+pub(crate) fn load_hasher(alg: HashAlg, state: &[u8]) -> Option<Hasher> {
     fn de<T: SerializableState>(state: &[u8]) -> Option<T> {
         let s = SerializedState::<T>::try_from(state).ok()?;
         T::deserialize(&s).ok()
@@ -502,9 +509,17 @@ pub fn save_sequence(ctx: &mut Ctx<'_>, h: Handle) -> TpmResult<Context> {
             saved.kind = 2;
             saved.states = hs.iter().map(save_hasher).collect();
         }
+        SequenceKind::Signature(_) => {}
     }
-    let mut body = postcard::to_allocvec(&saved).map_err(|_| Rc::FAILURE)?;
-    body.insert(0, 1); // format version
+    let mut body = match &seq.kind {
+        // Format version 2: a signature sequence.
+        SequenceKind::Signature(s) => super::pqc::save_body(s, &seq.auth)?,
+        _ => {
+            let mut body = postcard::to_allocvec(&saved).map_err(|_| Rc::FAILURE)?;
+            body.insert(0, 1); // format version
+            body
+        }
+    };
     let sequence = ctx.v.context_counter;
     ctx.v.context_counter = sequence.checked_add(1).ok_or(Rc::TOO_MANY_CONTEXTS)?;
     let proof = ctx.hierarchy_proof(rh::NULL).ok_or(Rc::FAILURE)?.to_vec();
@@ -541,6 +556,16 @@ pub fn load_sequence(ctx: &mut Ctx<'_>, c: &Context) -> TpmResult<Handle> {
     .map_err(|e| e.param(1))?;
     let bad = Rc::INTEGRITY.param(1);
     let (version, rest) = body.split_first().ok_or(bad)?;
+    if *version == super::pqc::SAVED_SIG_SEQUENCE_VERSION {
+        let (seq, auth) = super::pqc::load_body(rest).ok_or(bad)?;
+        return insert_sequence(
+            ctx,
+            Sequence {
+                kind: SequenceKind::Signature(alloc::boxed::Box::new(seq)),
+                auth,
+            },
+        );
+    }
     if *version != 1 {
         return Err(bad);
     }

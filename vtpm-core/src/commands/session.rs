@@ -13,11 +13,12 @@ use crate::tpm_params;
 use crate::wire::consts::{alg, rh, se};
 use crate::wire::object::oa;
 use crate::wire::public::SymDef;
-use crate::wire::types::{Digest2b, Tpm2b};
+use crate::wire::types::Digest2b;
 use crate::wire::{Handle, Marshal, Rc, Reader, TpmResult, Unmarshal, Writer};
 
-/// `TPM2B_ENCRYPTED_SECRET` (room for an RSA-4096 ciphertext).
-pub type EncryptedSecret2b = Tpm2b<512>;
+/// `TPM2B_ENCRYPTED_SECRET` (room for an RSA-4096 block or an ML-KEM-1024
+/// ciphertext).
+pub use crate::wire::pqc::EncryptedSecret2b;
 
 /// `TPMT_SYM_DEF+` for sessions: AES in CFB mode, XOR, or NULL.
 #[derive(Debug, Clone, Copy)]
@@ -192,6 +193,7 @@ impl Command for StartAuthSession {
             cp_hash: None,
             name_hash: None,
             template_hash: None,
+            param_hash: None,
             command_code: None,
             locality: None,
             pcr_counter: None,

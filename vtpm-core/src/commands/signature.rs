@@ -11,12 +11,23 @@
 //! * key scheme not NULL: `inScheme` must be NULL or exactly the key's
 //!   scheme (selector and hash); the key's scheme is used;
 //! * key scheme NULL: `inScheme` must not be NULL and is used;
+//! * the selector and hash of a non-NULL `inScheme` are compared with the
+//!   key's (as the reference does); the chosen scheme is `inScheme`, so an
+//!   ECDAA `count` comes from the caller;
 //! * the chosen scheme must fit the key's **type** (RSASSA/RSAPSS for RSA,
-//!   ECDSA/ECSCHNORR for ECC, HMAC for KEYEDHASH) before any of its
+//!   ECDSA/ECSCHNORR/ECDAA for ECC, HMAC for KEYEDHASH) before any of its
 //!   parameters is used — the CVE-2025-49133 class of bug is a scheme
 //!   selector from one family being read as another family's union member.
 //!
 //! Every failure is `TPM_RC_SCHEME`, positioned on `inScheme` by the caller.
+//!
+//! # ECDAA
+//!
+//! ECDAA (Part 1, 44.3.3) is a split scheme: `TPM2_Sign` completes it with
+//! the commit value of the scheme's `count` (see [`super::ec`]).
+//! [`sign_digest`], which the attestation commands use, refuses ECDAA with
+//! `TPM_RC_SCHEME`: their ECDAA form (empty `qualifiedSigner` and
+//! `extraData`, `P := H(qualifyingData || H(attest))`) is not implemented.
 
 use super::Command;
 use crate::crypto::ecc::{self, Curve, EccPoint, EccPrivate, EccSignature};
@@ -58,7 +69,12 @@ fn key_scheme(public: &Public) -> TpmResult<Scheme> {
             KeyedHashScheme::Hmac(h) => Ok(Scheme::Hmac(*h)),
             KeyedHashScheme::Xor(..) => Err(Rc::SCHEME),
         },
-        PublicParms::SymCipher { .. } => Err(Rc::SCHEME),
+        // ML-DSA keys have no TPMT_SIG_SCHEME: they sign through the
+        // sequence and digest commands of [`super::pqc`].
+        PublicParms::SymCipher { .. }
+        | PublicParms::MlKem { .. }
+        | PublicParms::MlDsa { .. }
+        | PublicParms::HashMlDsa { .. } => Err(Rc::SCHEME),
     }
 }
 
@@ -71,7 +87,7 @@ pub fn scheme_fits_key(public: &Public, scheme: &Scheme) -> bool {
             Scheme::Rsassa(_) | Scheme::Rsapss(_)
         ) | (
             PublicParms::Ecc { .. },
-            Scheme::Ecdsa(_) | Scheme::Ecschnorr(_)
+            Scheme::Ecdsa(_) | Scheme::Ecschnorr(_) | Scheme::Ecdaa { .. }
         ) | (PublicParms::KeyedHash { .. }, Scheme::Hmac(_))
     )
 }
@@ -91,7 +107,7 @@ pub fn select_sign_scheme(key: Option<&Public>, requested: Scheme) -> TpmResult<
         (Scheme::Null, Scheme::Null) => return Err(Rc::SCHEME),
         (Scheme::Null, r) => r,
         (d, Scheme::Null) => d,
-        (d, r) if d == r => d,
+        (d, r) if d.alg_id() == r.alg_id() && d.hash() == r.hash() => r,
         _ => return Err(Rc::SCHEME),
     };
     if !scheme_fits_key(public, &chosen) {
@@ -336,7 +352,12 @@ impl Command for Sign {
         if digest.len() != hash.digest_size() {
             return Err(Rc::SIZE.param(1));
         }
-        let signature = sign_digest(&key, scheme, digest, &mut ctx.v.drbg)?;
+        let signature = match scheme {
+            Scheme::Ecdaa { hash, count } => {
+                super::ec::sign_ecdaa(ctx, &key, hash, count, digest, 2)?
+            }
+            _ => sign_digest(&key, scheme, digest, &mut ctx.v.drbg)?,
+        };
         Ok(SignOut { signature })
     }
 }

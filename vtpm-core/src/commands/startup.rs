@@ -89,6 +89,7 @@ impl Command for Startup {
                 super::nv::on_startup(ctx, crate::state::nv::StartupKind::Reset);
             }
         }
+        super::act::on_startup(ctx, resume);
         ctx.v.pcr_update_counter = 0;
         ctx.p.orderly = Orderly::None;
         ctx.p.saved = None;
@@ -142,6 +143,7 @@ impl Command for Shutdown {
                     platform_auth: ctx.v.platform_auth.clone(),
                     platform_policy: ctx.v.platform_policy.clone(),
                 });
+                super::act::on_shutdown_state(ctx);
             }
             _ => return Err(Rc::VALUE.param(1)),
         }

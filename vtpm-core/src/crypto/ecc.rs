@@ -1,6 +1,10 @@
 //! Elliptic curves for the TPM: NIST P-256, P-384 and P-521 key pairs derived from
 //! a byte stream, point validation, ECDSA, EC Schnorr and ECDH (the `Z`
-//! point of TPM2_ECDH_ZGen and salted sessions).
+//! point of TPM2_ECDH_ZGen and salted sessions), and the pieces of the
+//! commit-based commands (TPM2_Commit, TPM2_EC_Ephemeral,
+//! TPM2_ZGen_2Phase, ECDAA): point multiplication [`mul`], reductions of
+//! octet strings modulo `n` and `p` ([`reduce_mod_n`], [`reduce_mod_p`])
+//! and the ECDAA signature [`EccPrivate::sign_ecdaa`].
 //!
 //! Coordinates, scalars and signature components are big-endian octet
 //! strings. Inputs may be shorter than the curve size (they are left-padded)
@@ -485,6 +489,138 @@ pub fn verify_schnorr(
         }
     }
     on_curve!(curve, go(curve, hash, public, digest, sig))
+}
+
+/// Field prime `p` of P-256 (SP 800-186).
+const P256_PRIME: [u8; 32] = [
+    0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+];
+
+/// Field prime `p` of P-384: `2^384 - 2^128 - 2^96 + 2^32 - 1`.
+const P384_PRIME: [u8; 48] = [
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE,
+    0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF,
+];
+
+/// Field prime `p` of P-521: `2^521 - 1`.
+const P521_PRIME: [u8; 66] = {
+    let mut p = [0xFFu8; 66];
+    p[0] = 0x01;
+    p
+};
+
+impl Curve {
+    /// The field prime `p`, big-endian, [`Curve::size`] octets.
+    pub fn prime(self) -> &'static [u8] {
+        match self {
+            Curve::NistP256 => &P256_PRIME,
+            Curve::NistP384 => &P384_PRIME,
+            Curve::NistP521 => &P521_PRIME,
+        }
+    }
+}
+
+/// `x mod m` for big-endian octet strings of any length, as exactly `len`
+/// octets (`TPM_RC_FAILURE` only if `m` is zero or the result does not fit).
+fn reduce_be(x: &[u8], m: &[u8], len: usize) -> TpmResult<Vec<u8>> {
+    let octets = x.len().max(m.len()).max(8);
+    let bits = u32::try_from(octets.saturating_mul(8)).map_err(|_| Rc::SIZE)?;
+    let prec = bits.next_multiple_of(64);
+    let xv = Zeroizing::new(BoxedUint::from_be_slice(x, prec).map_err(|_| Rc::FAILURE)?);
+    let mv = NonZero::new(BoxedUint::from_be_slice(m, prec).map_err(|_| Rc::FAILURE)?)
+        .into_option()
+        .ok_or(Rc::FAILURE)?;
+    let r = Zeroizing::new(xv.rem(&mv));
+    let bytes = Zeroizing::new(r.to_be_bytes());
+    fit(&bytes, len).map(|v| v.to_vec()).ok_or(Rc::FAILURE)
+}
+
+/// `x mod n` (the group order) of an octet string of any length, as
+/// exactly [`Curve::size`] octets: the hash-to-scalar step of ECDAA and of
+/// the commit value (Part 1, 44.2.2 and 44.3.3.3).
+pub fn reduce_mod_n(curve: Curve, x: &[u8]) -> TpmResult<Vec<u8>> {
+    reduce_be(x, curve.order(), curve.size())
+}
+
+/// `x mod p` (the field prime) of an octet string of any length, as
+/// exactly [`Curve::size`] octets: `x2 := H(s2) mod p` of TPM2_Commit
+/// (Part 1, 44.2.3).
+pub fn reduce_mod_p(curve: Curve, x: &[u8]) -> TpmResult<Vec<u8>> {
+    reduce_be(x, curve.prime(), curve.size())
+}
+
+/// Point multiplication `[k]P`, or `[k]G` when `point` is `None`. `k` is
+/// at most [`Curve::size`] octets and is taken modulo `n`. A point that is
+/// not on the curve is `TPM_RC_ECC_POINT`; a scalar that is zero modulo
+/// `n` (the result is the point at infinity) is `TPM_RC_NO_RESULT`; a
+/// scalar longer than the curve is `TPM_RC_VALUE`.
+pub fn mul(curve: Curve, k: &[u8], point: Option<&EccPoint>) -> TpmResult<EccPoint> {
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "elliptic-curve group and scalar-field operations are modular and cannot overflow"
+    )]
+    fn go<C: CurveArithmetic>(
+        curve: Curve,
+        k: &[u8],
+        point: Option<&EccPoint>,
+    ) -> TpmResult<EccPoint> {
+        let base = match point {
+            Some(p) => ProjectivePoint::<C>::from(affine::<C>(p, curve)?),
+            None => ProjectivePoint::<C>::generator(),
+        };
+        let k = Zeroizing::new(reduce_scalar::<C>(k, curve).ok_or(Rc::VALUE)?);
+        coords::<C>(base * *k)
+    }
+    on_curve!(curve, go(curve, k, point))
+}
+
+impl EccPrivate {
+    /// The second half of an ECDAA signature (Part 1, 44.3.3.3) over `p`
+    /// (the digest to sign) with the commit value `r` of TPM2_Commit:
+    /// `k` random in `[1, n)` (drawn like a private key, exactly
+    /// [`Curve::size`] octets), `T := H(k || p) mod n`,
+    /// `s := (r + T d) mod n`, retried if `s = 0`. The signature is
+    /// `(k, s)`: `k` goes in `signatureR`.
+    pub fn sign_ecdaa(
+        &self,
+        r: &[u8],
+        hash: HashAlg,
+        p: &[u8],
+        rng: &mut dyn Rng,
+    ) -> TpmResult<EccSignature> {
+        #[allow(
+            clippy::arithmetic_side_effects,
+            reason = "elliptic-curve group and scalar-field operations are modular and cannot overflow"
+        )]
+        fn go<C: CurveArithmetic>(
+            d: &[u8],
+            curve: Curve,
+            r: &[u8],
+            hash: HashAlg,
+            p: &[u8],
+            rng: &mut dyn Rng,
+        ) -> TpmResult<EccSignature> {
+            let d = nonzero_scalar::<C>(d, curve).ok_or(Rc::FAILURE)?;
+            let r = Zeroizing::new(reduce_scalar::<C>(r, curve).ok_or(Rc::VALUE)?);
+            for _ in 0..64 {
+                let k = derive_scalar(curve, rng)?;
+                let t_bytes = reduce_mod_n(curve, &hash.digest_parts(&[k.as_slice(), p]))?;
+                let t = reduce_scalar::<C>(&t_bytes, curve).ok_or(Rc::FAILURE)?;
+                let s = *r + t * *d;
+                if bool::from(s.is_zero()) {
+                    continue;
+                }
+                return Ok(EccSignature {
+                    r: k.as_slice().to_vec(),
+                    s: s.to_repr().to_vec(),
+                });
+            }
+            Err(Rc::NO_RESULT)
+        }
+        on_curve!(self.curve, go(&self.d, self.curve, r, hash, p, rng))
+    }
 }
 
 #[cfg(test)]

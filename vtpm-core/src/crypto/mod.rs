@@ -5,6 +5,7 @@ pub mod ecc;
 pub mod hash;
 pub mod hmac;
 pub mod kdf;
+pub mod pqc;
 pub mod rsa;
 pub mod secret;
 pub mod sym;

@@ -166,6 +166,9 @@ pub struct PersistentState {
     /// The largest value any deleted NV counter had: a counter's first
     /// increment starts above it (Part 3, 31.2). Never decreases.
     pub nv_counter_high_water: u64,
+    /// ACT timeouts saved by `Shutdown(STATE)` for TPM Resume (Part 1,
+    /// 40.2); emptied by every Startup.
+    pub act_saved: Vec<crate::commands::act::SavedAct>,
 }
 
 impl PersistentState {
@@ -221,6 +224,7 @@ impl PersistentState {
             context_key: fresh(32),
             nv: Vec::new(),
             nv_counter_high_water: 0,
+            act_saved: Vec::new(),
         }
     }
 
@@ -363,4 +367,8 @@ pub struct VolatileState {
     pub sequences: alloc::collections::BTreeMap<u32, crate::commands::sequence::Sequence>,
     /// Clock rate adjustment in parts per million (TPM2_ClockRateAdjust).
     pub clock_rate_ppm: i32,
+    /// Commit state of TPM2_Commit / TPM2_EC_Ephemeral (Part 1, 44.2).
+    pub commit: crate::commands::ec::CommitState,
+    /// Authenticated countdown timers (Part 1, 40).
+    pub act: crate::commands::act::ActState,
 }

@@ -80,5 +80,6 @@ pub fn migrate(body: &[u8]) -> Result<PersistentState, StateLoadError> {
         context_key: o.context_key,
         nv: o.nv,
         nv_counter_high_water: 0,
+        act_saved: Vec::new(),
     })
 }

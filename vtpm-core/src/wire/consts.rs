@@ -84,6 +84,10 @@ pub mod st {
     pub const AUTH_SECRET: StructTag = StructTag(0x8023);
     pub const HASHCHECK: StructTag = StructTag(0x8024);
     pub const AUTH_SIGNED: StructTag = StructTag(0x8025);
+    /// `TPMT_TK_VERIFIED` of `TPM2_VerifySequenceComplete` (v185).
+    pub const MESSAGE_VERIFIED: StructTag = StructTag(0x8026);
+    /// `TPMT_TK_VERIFIED` of `TPM2_VerifyDigestSignature` (v185).
+    pub const DIGEST_VERIFIED: StructTag = StructTag(0x8027);
     pub const FU_MANIFEST: StructTag = StructTag(0x8029);
 }
 

@@ -10,6 +10,7 @@ pub mod cc;
 pub mod codec;
 pub mod consts;
 pub mod object;
+pub mod pqc;
 pub mod public;
 pub mod rc;
 pub mod signature;

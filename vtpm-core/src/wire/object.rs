@@ -46,6 +46,12 @@ pub enum Unique {
     },
     /// `TPM2B_DIGEST` for KEYEDHASH and SYMCIPHER.
     Digest(Vec<u8>),
+    /// `TPM2B_PUBLIC_KEY_MLKEM`: the encapsulation key (Part 2, 11.2.6.2).
+    /// Appended last, so that serialized states keep their variant numbers.
+    MlKem(Vec<u8>),
+    /// `TPM2B_PUBLIC_KEY_MLDSA`: the verification key, for ML-DSA and
+    /// HashML-DSA (Part 2, 11.2.7.3).
+    MlDsa(Vec<u8>),
 }
 
 /// `TPMT_PUBLIC`.
@@ -99,7 +105,10 @@ impl Public {
         match &self.parms {
             PublicParms::Rsa { symmetric, .. } | PublicParms::Ecc { symmetric, .. } => *symmetric,
             PublicParms::SymCipher { sym } => *sym,
-            PublicParms::KeyedHash { .. } => SymDef::Null,
+            PublicParms::MlKem { symmetric, .. } => *symmetric,
+            PublicParms::KeyedHash { .. }
+            | PublicParms::MlDsa { .. }
+            | PublicParms::HashMlDsa { .. } => SymDef::Null,
         }
     }
 
@@ -122,6 +131,20 @@ impl Public {
                 let x = r.tpm2b(MAX_ECC)?.to_vec();
                 let y = r.tpm2b(MAX_ECC)?.to_vec();
                 Unique::Ecc { x, y }
+            }
+            // The key of the parameter set, or empty (a template): any
+            // other size is TPM_RC_SIZE.
+            alg::MLKEM | alg::MLDSA | alg::HASH_MLDSA => {
+                let want = super::pqc::public_key_size(&parms).ok_or(Rc::TYPE)?;
+                let k = r.tpm2b(want)?;
+                if !k.is_empty() && k.len() != want {
+                    return Err(Rc::SIZE);
+                }
+                if t == alg::MLKEM {
+                    Unique::MlKem(k.to_vec())
+                } else {
+                    Unique::MlDsa(k.to_vec())
+                }
             }
             _ => Unique::Digest(r.tpm2b(sizes::MAX_DIGEST)?.to_vec()),
         };
@@ -148,7 +171,7 @@ impl Marshal for Public {
                 w.tpm2b(x);
                 w.tpm2b(y);
             }
-            Unique::Digest(d) => w.tpm2b(d),
+            Unique::Digest(d) | Unique::MlKem(d) | Unique::MlDsa(d) => w.tpm2b(d),
         }
     }
 }
@@ -249,6 +272,8 @@ impl Sensitive {
             alg::RSA => sizes::MAX_RSA_KEY_BYTES / 2 * 5,
             alg::ECC => MAX_ECC,
             alg::KEYEDHASH => 128,
+            alg::MLKEM => super::pqc::MLKEM_PRIVATE_SIZE,
+            alg::MLDSA | alg::HASH_MLDSA => super::pqc::MLDSA_PRIVATE_SIZE,
             _ => sizes::MAX_SYM_KEY_BYTES,
         }
     }
@@ -259,13 +284,26 @@ impl Unmarshal for Sensitive {
         let type_alg: AlgId = r.read()?;
         if !matches!(
             type_alg,
-            alg::RSA | alg::ECC | alg::KEYEDHASH | alg::SYMCIPHER
+            alg::RSA
+                | alg::ECC
+                | alg::KEYEDHASH
+                | alg::SYMCIPHER
+                | alg::MLKEM
+                | alg::MLDSA
+                | alg::HASH_MLDSA
         ) {
             return Err(Rc::TYPE);
         }
         let auth_value = r.tpm2b(sizes::MAX_DIGEST)?.to_vec();
         let seed_value = r.tpm2b(sizes::MAX_DIGEST)?.to_vec();
         let sensitive = r.tpm2b(Sensitive::max_for(type_alg))?.to_vec();
+        // The ML-KEM and ML-DSA private keys are their seeds, of exactly
+        // 64 and 32 octets (Part 2, 11.2.6.3 and 11.2.7.4: "shall be").
+        if matches!(type_alg, alg::MLKEM | alg::MLDSA | alg::HASH_MLDSA)
+            && sensitive.len() != Sensitive::max_for(type_alg)
+        {
+            return Err(Rc::SIZE);
+        }
         Ok(Sensitive {
             type_alg,
             auth_value,

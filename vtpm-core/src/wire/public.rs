@@ -91,6 +91,15 @@ pub enum Scheme {
     Ecschnorr(HashAlg),
     /// HMAC (keyed-hash objects, `TPMT_SIG_SCHEME`).
     Hmac(HashAlg),
+    /// ECDAA (`TPMS_SCHEME_ECDAA`): the hash and the commit `count` of
+    /// TPM2_Commit (Part 1, 44.3.3). Last, so that states serialized
+    /// before it was added keep their variant numbers.
+    Ecdaa {
+        /// `hashAlg`.
+        hash: HashAlg,
+        /// `count`: the counter returned by TPM2_Commit.
+        count: u16,
+    },
 }
 
 impl Scheme {
@@ -106,6 +115,7 @@ impl Scheme {
             Scheme::Ecdh(_) => alg::ECDH,
             Scheme::Ecschnorr(_) => alg::ECSCHNORR,
             Scheme::Hmac(_) => alg::HMAC,
+            Scheme::Ecdaa { .. } => alg::ECDAA,
         }
     }
 
@@ -120,6 +130,7 @@ impl Scheme {
             | Scheme::Ecdh(h)
             | Scheme::Ecschnorr(h)
             | Scheme::Hmac(h) => Some(*h),
+            Scheme::Ecdaa { hash, .. } => Some(*hash),
         }
     }
 
@@ -139,6 +150,10 @@ impl Scheme {
             alg::ECDH => Scheme::Ecdh(r.read()?),
             alg::ECSCHNORR => Scheme::Ecschnorr(r.read()?),
             alg::HMAC => Scheme::Hmac(r.read()?),
+            alg::ECDAA => Scheme::Ecdaa {
+                hash: r.read()?,
+                count: r.u16()?,
+            },
             _ => return Err(bad),
         })
     }
@@ -150,13 +165,16 @@ impl Marshal for Scheme {
         if let Some(h) = self.hash() {
             w.write(&h);
         }
+        if let Scheme::Ecdaa { count, .. } = self {
+            w.u16(*count);
+        }
     }
 }
 
 /// RSA schemes (`TPMI_ALG_RSA_SCHEME+`).
 pub const RSA_SCHEMES: &[AlgId] = &[alg::NULL, alg::RSASSA, alg::RSAPSS, alg::RSAES, alg::OAEP];
 /// ECC schemes (`TPMI_ALG_ECC_SCHEME+`).
-pub const ECC_SCHEMES: &[AlgId] = &[alg::NULL, alg::ECDSA, alg::ECDH, alg::ECSCHNORR];
+pub const ECC_SCHEMES: &[AlgId] = &[alg::NULL, alg::ECDSA, alg::ECDH, alg::ECSCHNORR, alg::ECDAA];
 
 /// `TPMT_KDF_SCHEME+`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -169,6 +187,9 @@ pub enum Kdf {
     Sp800_56a(HashAlg),
     /// KDF1 of SP 800-108.
     Sp800_108(HashAlg),
+    /// KDF2 of ISO/IEC 18033-2 (the KDF of TPM2_ECC_Encrypt; Part 1,
+    /// 45.2.4). Last, so that serialized states keep their variant numbers.
+    Kdf2(HashAlg),
 }
 
 impl Unmarshal for Kdf {
@@ -179,6 +200,7 @@ impl Unmarshal for Kdf {
             alg::MGF1 => Kdf::Mgf1(r.read()?),
             alg::KDF1_SP800_56A => Kdf::Sp800_56a(r.read()?),
             alg::KDF1_SP800_108 => Kdf::Sp800_108(r.read()?),
+            alg::KDF2 => Kdf::Kdf2(r.read()?),
             _ => return Err(Rc::KDF),
         })
     }
@@ -198,6 +220,10 @@ impl Marshal for Kdf {
             }
             Kdf::Sp800_108(h) => {
                 w.write(&alg::KDF1_SP800_108);
+                w.write(h);
+            }
+            Kdf::Kdf2(h) => {
+                w.write(&alg::KDF2);
                 w.write(h);
             }
         }
@@ -292,6 +318,30 @@ pub enum PublicParms {
         /// The cipher.
         sym: SymDef,
     },
+    /// `TPMS_MLKEM_PARMS` (Part 2, 12.2.3.8). Variants from here on are
+    /// appended last, so that serialized states keep their variant numbers.
+    MlKem {
+        /// Symmetric algorithm of a restricted decryption (storage) key;
+        /// NULL otherwise.
+        symmetric: SymDef,
+        /// `parameterSet`.
+        parameter_set: super::pqc::MlKemParams,
+    },
+    /// `TPMS_MLDSA_PARMS` (Part 2, 12.2.3.6): pure ML-DSA.
+    MlDsa {
+        /// `parameterSet`.
+        parameter_set: super::pqc::MlDsaParams,
+        /// `allowExternalMu`: usable with TPM2_SignDigest and
+        /// TPM2_VerifyDigestSignature, the digest being `mu`.
+        allow_external_mu: bool,
+    },
+    /// `TPMS_HASH_MLDSA_PARMS` (Part 2, 12.2.3.7): HashML-DSA.
+    HashMlDsa {
+        /// `parameterSet`.
+        parameter_set: super::pqc::MlDsaParams,
+        /// `hashAlg`: the pre-hash function PH.
+        hash: HashAlg,
+    },
 }
 
 impl PublicParms {
@@ -302,6 +352,9 @@ impl PublicParms {
             PublicParms::Ecc { .. } => alg::ECC,
             PublicParms::KeyedHash { .. } => alg::KEYEDHASH,
             PublicParms::SymCipher { .. } => alg::SYMCIPHER,
+            PublicParms::MlKem { .. } => alg::MLKEM,
+            PublicParms::MlDsa { .. } => alg::MLDSA,
+            PublicParms::HashMlDsa { .. } => alg::HASH_MLDSA,
         }
     }
 
@@ -347,6 +400,30 @@ impl PublicParms {
                 }
                 PublicParms::SymCipher { sym }
             }
+            alg::MLKEM => {
+                let symmetric = SymDef::read(r, false)?;
+                let parameter_set = r.read()?;
+                PublicParms::MlKem {
+                    symmetric,
+                    parameter_set,
+                }
+            }
+            alg::MLDSA => PublicParms::MlDsa {
+                parameter_set: r.read()?,
+                allow_external_mu: r.read::<super::types::YesNo>()?.0,
+            },
+            alg::HASH_MLDSA => {
+                let parameter_set = r.read()?;
+                let hash: HashAlg = r.read()?;
+                // FIPS 204, 5.4: PH is an approved hash with an OID.
+                if super::pqc::prehash_oid(hash).is_none() {
+                    return Err(Rc::HASH);
+                }
+                PublicParms::HashMlDsa {
+                    parameter_set,
+                    hash,
+                }
+            }
             _ => return Err(Rc::TYPE),
         })
     }
@@ -378,6 +455,27 @@ impl PublicParms {
             }
             PublicParms::KeyedHash { scheme } => w.write(scheme),
             PublicParms::SymCipher { sym } => w.write(sym),
+            PublicParms::MlKem {
+                symmetric,
+                parameter_set,
+            } => {
+                w.write(symmetric);
+                w.write(parameter_set);
+            }
+            PublicParms::MlDsa {
+                parameter_set,
+                allow_external_mu,
+            } => {
+                w.write(parameter_set);
+                w.write(&super::types::YesNo(*allow_external_mu));
+            }
+            PublicParms::HashMlDsa {
+                parameter_set,
+                hash,
+            } => {
+                w.write(parameter_set);
+                w.write(hash);
+            }
         }
     }
 }

@@ -110,6 +110,14 @@ rcs! {
     ECC_POINT = RC_FMT1 + 0x027;
     FW_LIMITED = RC_FMT1 + 0x028;
     SVN_LIMITED = RC_FMT1 + 0x029;
+    /// Parameter set not supported (ML-KEM / ML-DSA, Part 2, 11.2.6-11.2.7).
+    PARMS = RC_FMT1 + 0x02A;
+    /// External-Mu is not supported.
+    EXT_MU = RC_FMT1 + 0x02B;
+    /// The key cannot sign arbitrarily long messages in a sequence.
+    ONE_SHOT_SIGNATURE = RC_FMT1 + 0x02C;
+    /// The key finishing a signature sequence is not the one that started it.
+    SIGN_CONTEXT_KEY = RC_FMT1 + 0x02D;
     CHANNEL = RC_FMT1 + 0x030;
     CHANNEL_KEY = RC_FMT1 + 0x031;
     CONTEXT_GAP = RC_WARN + 0x001;

@@ -3,9 +3,17 @@
 //! attestation structure (`TPMS_ATTEST`).
 //!
 //! Only the schemes this TPM implements are accepted on input: RSASSA,
-//! RSAPSS, ECDSA, ECSCHNORR and HMAC (and `TPM_ALG_NULL` where the type
-//! carries a `+`). ECDAA, SM2, EdDSA and ML-DSA selectors are
-//! `TPM_RC_SCHEME`, the response code of `TPMI_ALG_SIG_SCHEME`.
+//! RSAPSS, ECDSA, ECSCHNORR, ECDAA and HMAC (and `TPM_ALG_NULL` where the
+//! type carries a `+`). SM2, EdDSA and ML-DSA selectors are
+//! `TPM_RC_SCHEME`, the response code of `TPMI_ALG_SIG_SCHEME`, in a
+//! `TPMT_SIG_SCHEME` (Part 2, Table 182 has no ML-DSA member: an ML-DSA
+//! key's parameters are its own). A `TPMT_SIGNATURE` may carry ML-DSA and
+//! HashML-DSA signatures (`TPM2B_SIGNATURE_MLDSA`, at most
+//! `MAX_MLDSA_SIG_SIZE` octets; the exact size is checked against the
+//! key's parameter set where it is verified). An ECDAA
+//! *signature* is produced but never accepted as input (Part 1, 44.3.3.1:
+//! the TPM does not verify ECDAA signatures): its selector is
+//! `TPM_RC_SCHEME` in a `TPMT_SIGNATURE`.
 
 use alloc::vec::Vec;
 
@@ -27,6 +35,7 @@ pub const SIG_SCHEMES: &[AlgId] = &[
     alg::ECDSA,
     alg::ECSCHNORR,
     alg::HMAC,
+    alg::ECDAA,
 ];
 
 /// `TPMT_SIG_SCHEME+`: a signing scheme and its hash, or NULL. The value is
@@ -90,6 +99,26 @@ pub enum Signature {
     },
     /// HMAC (`TPMT_HA`).
     Hmac(Ha),
+    /// ECDAA (`TPMS_SIGNATURE_ECDAA`): `signatureR` is the nonce `k`
+    /// (Part 1, 44.3.3.3). Output only.
+    Ecdaa {
+        /// The hash of the scheme.
+        hash: HashAlg,
+        /// `signatureR` (`k`).
+        r: Vec<u8>,
+        /// `signatureS`.
+        s: Vec<u8>,
+    },
+    /// ML-DSA (`TPM2B_SIGNATURE_MLDSA`, Part 2, 11.3.4): pure ML-DSA, the
+    /// message (or external mu) signed directly.
+    Mldsa(Vec<u8>),
+    /// HashML-DSA (`TPMS_SIGNATURE_HASH_MLDSA`, Part 2, 11.2.7.2).
+    HashMldsa {
+        /// The pre-hash PH (`TPM_ALG_NULL` is not allowed).
+        hash: HashAlg,
+        /// `TPM2B_SIGNATURE_MLDSA`.
+        sig: Vec<u8>,
+    },
 }
 
 impl Signature {
@@ -102,6 +131,9 @@ impl Signature {
             Signature::Ecdsa { .. } => alg::ECDSA,
             Signature::Ecschnorr { .. } => alg::ECSCHNORR,
             Signature::Hmac(_) => alg::HMAC,
+            Signature::Ecdaa { .. } => alg::ECDAA,
+            Signature::Mldsa(_) => alg::MLDSA,
+            Signature::HashMldsa { .. } => alg::HASH_MLDSA,
         }
     }
 
@@ -112,8 +144,12 @@ impl Signature {
             Signature::Rsassa { hash, .. }
             | Signature::Rsapss { hash, .. }
             | Signature::Ecdsa { hash, .. }
-            | Signature::Ecschnorr { hash, .. } => Some(*hash),
+            | Signature::Ecschnorr { hash, .. }
+            | Signature::Ecdaa { hash, .. }
+            | Signature::HashMldsa { hash, .. } => Some(*hash),
             Signature::Hmac(ha) => Some(ha.alg),
+            // Pure ML-DSA names no hash (Part 2, Table 218).
+            Signature::Mldsa(_) => None,
         }
     }
 
@@ -126,6 +162,14 @@ impl Signature {
             Signature::Ecdsa { hash, .. } => Scheme::Ecdsa(*hash),
             Signature::Ecschnorr { hash, .. } => Scheme::Ecschnorr(*hash),
             Signature::Hmac(ha) => Scheme::Hmac(ha.alg),
+            // The commit count is not part of the signature.
+            Signature::Ecdaa { hash, .. } => Scheme::Ecdaa {
+                hash: *hash,
+                count: 0,
+            },
+            // ML-DSA has no TPMT_SIG_SCHEME member (Part 2, Table 182):
+            // its parameters are the key's.
+            Signature::Mldsa(_) | Signature::HashMldsa { .. } => Scheme::Null,
         }
     }
 }
@@ -133,6 +177,22 @@ impl Signature {
 impl Unmarshal for Signature {
     fn unmarshal(r: &mut Reader<'_>) -> TpmResult<Self> {
         let a: AlgId = r.read()?;
+        // ML-DSA signatures (no TPMT_SIG_SCHEME member, so not in
+        // SIG_SCHEMES); their size is checked against the key's parameter
+        // set where they are used.
+        match a {
+            alg::MLDSA => {
+                return Ok(Signature::Mldsa(
+                    r.read::<super::pqc::SignatureMldsa2b>()?.0,
+                ))
+            }
+            alg::HASH_MLDSA => {
+                let hash = r.read()?;
+                let sig = r.read::<super::pqc::SignatureMldsa2b>()?.0;
+                return Ok(Signature::HashMldsa { hash, sig });
+            }
+            _ => {}
+        }
         if !SIG_SCHEMES.contains(&a) {
             return Err(Rc::SCHEME);
         }
@@ -172,12 +232,19 @@ impl Marshal for Signature {
                 w.write(hash);
                 w.tpm2b(sig);
             }
-            Signature::Ecdsa { hash, r, s } | Signature::Ecschnorr { hash, r, s } => {
+            Signature::Ecdsa { hash, r, s }
+            | Signature::Ecschnorr { hash, r, s }
+            | Signature::Ecdaa { hash, r, s } => {
                 w.write(hash);
                 w.tpm2b(r);
                 w.tpm2b(s);
             }
             Signature::Hmac(ha) => w.write(ha),
+            Signature::Mldsa(sig) => w.tpm2b(sig),
+            Signature::HashMldsa { hash, sig } => {
+                w.write(hash);
+                w.tpm2b(sig);
+            }
         }
     }
 }
@@ -528,14 +595,7 @@ mod tests {
 
     #[test]
     fn sig_scheme_rejects_unimplemented_selectors_with_rc_scheme() {
-        for a in [
-            alg::ECDAA,
-            alg::SM2,
-            alg::RSAES,
-            alg::OAEP,
-            alg::ECDH,
-            alg::SHA256,
-        ] {
+        for a in [alg::SM2, alg::RSAES, alg::OAEP, alg::ECDH, alg::SHA256] {
             let b = a.0.to_be_bytes();
             assert_eq!(
                 Reader::new(&[b[0], b[1], 0, 0x0B]).read::<SigScheme>(),
@@ -546,6 +606,19 @@ mod tests {
         assert_eq!(
             Reader::new(&[0, 0x10]).read::<SigScheme>(),
             Ok(SigScheme(Scheme::Null))
+        );
+        // ECDAA is a signing scheme (with its commit count) but never a
+        // signature the TPM accepts.
+        assert_eq!(
+            Reader::new(&[0, 0x1A, 0, 0x0B, 0, 7]).read::<SigScheme>(),
+            Ok(SigScheme(Scheme::Ecdaa {
+                hash: HashAlg::Sha256,
+                count: 7
+            }))
+        );
+        assert_eq!(
+            Reader::new(&[0, 0x1A, 0, 0x0B, 0, 0, 0, 0]).read::<Signature>(),
+            Err(Rc::SCHEME)
         );
         // A NULL hash inside a scheme is TPM_RC_HASH.
         assert_eq!(
