@@ -1625,26 +1625,3 @@ fn bench_pqc_latency() {
 fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
-#[test]
-#[ignore]
-fn stack_probe() {
-    for kib in [32usize, 48, 64, 96, 128, 192, 256] {
-        let ok = std::thread::Builder::new()
-            .stack_size(kib * 1024)
-            .spawn(|| {
-                let mut t = big_tpm();
-                let (k, public, _) = create_primary(&mut t, OWNER, &mldsa_template(BASIC | SIGN, 3, true), b"");
-                let pk = unique_of(&public);
-                let mu = client_mu(&pk, b"", b"m");
-                let tpmt = sign_digest(&mut t, k, b"", &mu).unwrap();
-                verify_digest(&mut t, k, b"", &mu, &tpmt).unwrap();
-                let (kk, _, _) = create_primary(&mut t, OWNER, &mlkem_template(BASIC | DECRYPT, 3), b"");
-                let (ss, ct) = encapsulate(&mut t, kk);
-                assert_eq!(decapsulate(&mut t, kk, b"", &ct), Ok(ss));
-            })
-            .unwrap()
-            .join()
-            .is_ok();
-        println!("stack {kib} KiB: {}", if ok { "ok" } else { "overflow/panic" });
-    }
-}
