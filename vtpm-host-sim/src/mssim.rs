@@ -97,9 +97,11 @@ pub fn serve_tpm(shared: &Shared, conn: &mut Conn) -> Outcome {
 
 fn tpm_loop(shared: &Shared, conn: &mut Conn) -> io::Result<Outcome> {
     loop {
+        conn.quick_ack();
         let code = read_u32(conn)?;
         match code {
             SEND_COMMAND => {
+                conn.quick_ack();
                 let locality = map_locality(read_u8(conn)?);
                 let Some(cmd) = read_sized(conn)? else {
                     tracing::warn!("mssim: command length over 1 MiB, closing connection");
