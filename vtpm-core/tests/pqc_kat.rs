@@ -41,7 +41,7 @@ use vtpm_core::wire::pqc::{prehash_oid, MlDsaParams, MlKemParams};
 const DATA: &str = include_str!("data/pqc-acvp.txt");
 
 fn hex(s: &str) -> Vec<u8> {
-    assert!(s.len() % 2 == 0, "odd hex length");
+    assert!(s.len().is_multiple_of(2), "odd hex length");
     (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())

@@ -111,7 +111,7 @@ fn encrypt_decrypt(
     if !iv_ok {
         return Err(Rc::SIZE.param(pos.iv));
     }
-    if matches!(mode, SymMode::Cbc | SymMode::Ecb) && data.len() % AES_BLOCK_SIZE != 0 {
+    if matches!(mode, SymMode::Cbc | SymMode::Ecb) && !data.len().is_multiple_of(AES_BLOCK_SIZE) {
         return Err(Rc::SIZE.param(pos.data));
     }
     let sens = key.sensitive.as_ref().ok_or(Rc::AUTH_UNAVAILABLE)?;

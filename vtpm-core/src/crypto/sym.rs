@@ -110,7 +110,7 @@ fn run<C: AesCipher>(
     if mode != SymMode::Ecb && iv.len() != AES_BLOCK_SIZE {
         return Err(Rc::SIZE);
     }
-    if matches!(mode, SymMode::Cbc | SymMode::Ecb) && data.len() % AES_BLOCK_SIZE != 0 {
+    if matches!(mode, SymMode::Cbc | SymMode::Ecb) && !data.len().is_multiple_of(AES_BLOCK_SIZE) {
         return Err(Rc::SIZE);
     }
     let iv_block = if mode == SymMode::Ecb {
