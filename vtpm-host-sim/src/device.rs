@@ -10,11 +10,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 use vtpm_core::state::Phase;
 use vtpm_core::{Config, Tpm};
 
 use crate::conn::Conn;
+use crate::keys::KeySpec;
 use crate::platform::HostPlatform;
 
 /// TPM2_CC_Shutdown.
@@ -95,55 +96,38 @@ pub struct Device {
     pub test_failure_mode: bool,
     /// Behaviour options.
     pub options: Options,
+    /// The state directory.
+    pub state_dir: std::path::PathBuf,
     trace: Option<File>,
     stats: SizeStats,
 }
 
 impl Device {
-    /// Load the TPM from `state_dir`, or manufacture one when the state file
-    /// does not exist (or `manufacture` is set). An existing state file that
-    /// does not load is an error: it is never silently replaced.
+    /// Open the TPM in `state_dir` sealed with the default key file (see
+    /// [`Device::open_with_key`]).
+    #[cfg(test)]
     pub fn open(
         state_dir: &Path,
         manufacture: bool,
         options: Options,
         trace: Option<&Path>,
     ) -> anyhow::Result<Device> {
-        let platform = HostPlatform::new(state_dir)
-            .with_context(|| format!("cannot create state directory {}", state_dir.display()))?;
-        let path = platform.state_path();
-        let existing = match std::fs::read(&path) {
-            Ok(bytes) => Some(bytes),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => bail!("cannot read TPM state file {}: {e}", path.display()),
-        };
-        let tpm = match existing {
-            Some(bytes) if !manufacture => {
-                let tpm = Tpm::load(platform, Config::default(), &bytes).map_err(|e| {
-                    anyhow::anyhow!(
-                        "TPM state file {} exists but cannot be loaded: {e}.\n\
-                         Refusing to overwrite it. Move it away, or start with --manufacture \
-                         to replace it by a new TPM (this destroys its keys and NV data).",
-                        path.display()
-                    )
-                })?;
-                tracing::info!("loaded TPM state from {}", path.display());
-                tpm
-            }
-            existing => {
-                let tpm = Tpm::manufacture(platform, Config::default())
-                    .map_err(|e| anyhow::anyhow!("cannot manufacture a TPM: {e}"))?;
-                if existing.is_some() {
-                    tracing::warn!(
-                        "--manufacture: replaced the TPM state in {}",
-                        path.display()
-                    );
-                } else {
-                    tracing::info!("manufactured a new TPM, state in {}", path.display());
-                }
-                tpm
-            }
-        };
+        Self::open_with_key(state_dir, &KeySpec::Default, manufacture, options, trace)
+    }
+
+    /// Load the TPM from the sealed state in `state_dir`, migrate the
+    /// unsealed state of an earlier release, or manufacture one when there
+    /// is no state (or `manufacture` is set). Existing state that does not
+    /// load is an error: it is never silently replaced
+    /// ([`crate::platform::open_tpm`]).
+    pub fn open_with_key(
+        state_dir: &Path,
+        key: &KeySpec,
+        manufacture: bool,
+        options: Options,
+        trace: Option<&Path>,
+    ) -> anyhow::Result<Device> {
+        let tpm = crate::platform::open_tpm(state_dir, key, manufacture, Config::default())?;
         let trace = match trace {
             Some(p) => Some(
                 OpenOptions::new()
@@ -162,6 +146,7 @@ impl Device {
             physical_presence: false,
             test_failure_mode: false,
             options,
+            state_dir: state_dir.to_path_buf(),
             trace,
             stats: SizeStats::default(),
         })
@@ -279,19 +264,6 @@ impl Device {
         }
     }
 
-    /// swtpm CMD_INIT: orderly shutdown if running, power cycle (which is
-    /// _TPM_Init), then the configured Startup. True if the TPM is usable.
-    pub fn init(&mut self) -> bool {
-        if self.running {
-            self.auto_shutdown();
-        }
-        self.tpm.power_off();
-        self.tpm.power_on();
-        self.running = true;
-        self.auto_startup();
-        self.tpm.phase() != Phase::Failure
-    }
-
     /// swtpm CMD_STOP / CMD_SHUTDOWN: orderly shutdown, power off.
     pub fn stop(&mut self) {
         if self.running {
@@ -342,6 +314,9 @@ pub struct Shared {
     /// Set, under the device lock, once the simulator is exiting: no
     /// further command reaches the engine.
     pub stopping: AtomicBool,
+    /// What the swtpm front end keeps (configuration, data descriptor,
+    /// handed-over volatile state).
+    pub swtpm: crate::swtpm::SwtpmShared,
     events: Mutex<Sender<Event>>,
     active: Mutex<Vec<(u64, Conn)>>,
     next_id: Mutex<u64>,
@@ -355,6 +330,7 @@ impl Shared {
             cancel,
             busy: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
+            swtpm: crate::swtpm::SwtpmShared::default(),
             events: Mutex::new(events),
             active: Mutex::new(Vec::new()),
             next_id: Mutex::new(0),

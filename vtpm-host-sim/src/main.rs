@@ -13,12 +13,17 @@ use clap::Parser;
 
 mod conn;
 mod device;
+mod keys;
 mod mssim;
 mod platform;
+mod provision;
 mod server;
+mod store;
 mod swtpm;
+mod swtpm_cli;
 #[cfg(test)]
 mod tests;
+mod tool;
 
 use conn::Listener;
 use device::{AutoStartup, Device, Event, Options};
@@ -36,8 +41,10 @@ With --protocol swtpm it speaks swtpm's socket protocols: raw TPM commands \
 with TPM2TOOLS_TCTI=swtpm:host=127.0.0.1,port=PORT. Like swtpm, the TPM only \
 runs after the control command CMD_INIT unless --flags not-need-init.
 
-The TPM's persistent state lives in DIR/vtpm-state.bin and is written \
-atomically and durably before any command that changed it is answered. On \
+The TPM's persistent state is sealed (AES-256-GCM) in two slot files, \
+DIR/vtpm-state.a and DIR/vtpm-state.b, written alternately, atomically and \
+durably before any command that changed it is answered; see docs/state.md \
+for the key options and the state subcommands. On \
 SIGTERM/SIGINT, TPM_STOP or CMD_SHUTDOWN the simulator sends \
 TPM2_Shutdown(SU_STATE) if the client did not shut the TPM down, saves the \
 state and exits with status 0.";
@@ -45,6 +52,10 @@ state and exits with status 0.";
 #[derive(Debug, Parser)]
 #[command(name = "vtpm-host-sim", version, about = "A TPM 2.0 simulator speaking the mssim and swtpm protocols", long_about = LONG_ABOUT)]
 struct Cli {
+    /// Without a subcommand: run the simulator.
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// Protocol of the two sockets.
     #[arg(long, value_enum, default_value_t = Protocol::Mssim)]
     protocol: Protocol,
@@ -63,7 +74,7 @@ struct Cli {
     #[arg(long, value_name = "PATH", conflicts_with_all = ["port", "bind"])]
     unix: Option<PathBuf>,
 
-    /// Directory holding the TPM state (vtpm-state.bin); created if missing.
+    /// Directory holding the TPM state (vtpm-state.a/.b); created if missing.
     /// Default: $XDG_STATE_HOME/vtpm, or $HOME/.local/state/vtpm.
     #[arg(long, value_name = "DIR")]
     state: Option<PathBuf>,
@@ -86,6 +97,15 @@ struct Cli {
     /// ("> 8001..." and "< 8001..."), e.g. to record fuzzing seeds.
     #[arg(long, value_name = "FILE")]
     trace_commands: Option<PathBuf>,
+
+    #[command(flatten)]
+    key: keys::KeyArgs,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    #[command(flatten)]
+    State(tool::Command),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -227,8 +247,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     // Bind first, so that a busy port fails before anything touches the
     // state directory.
     let (data, ctrl) = bind(&cli)?;
-    let device = match Device::open(
+    let device = match Device::open_with_key(
         &state_dir,
+        &cli.key.spec(),
         cli.manufacture,
         options,
         cli.trace_commands.as_deref(),
@@ -247,12 +268,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
+    // `socket` (swtpm's command line) and `setup` (swtpm_setup-like).
+    if let Some(code) = swtpm_cli::dispatch() {
+        return code;
+    }
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_max_level(tracing::Level::from(cli.log_level))
         .init();
+    if let Some(Command::State(cmd)) = cli.command {
+        return tool::run(cmd);
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

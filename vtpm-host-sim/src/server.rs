@@ -141,7 +141,7 @@ impl Simulator {
     }
 }
 
-fn accept_loop(shared: &Shared, listener: &Listener, protocol: Protocol, role: Role) {
+fn accept_loop(shared: &Arc<Shared>, listener: &Listener, protocol: Protocol, role: Role) {
     let name = protocol.role_name(role);
     loop {
         let conn = listener.accept();

@@ -297,6 +297,8 @@ fn mssim_stop_shuts_down_and_state_reloads() {
     tpm.write_all(&mssim::STOP.to_be_bytes()).unwrap();
     assert!(closed(&mut tpm), "TPM_STOP: no reply");
     assert_eq!(sim.thread.join().unwrap(), Event::Stop("TPM_STOP received"));
+    // Release the device (and the state directory's lock).
+    drop(sim.shared);
     // The auto-shutdown went through the engine (and the trace).
     let text = std::fs::read_to_string(&trace).unwrap();
     let lines: Vec<&str> = text.lines().collect();
@@ -317,7 +319,8 @@ fn mssim_stop_shuts_down_and_state_reloads() {
 fn corrupt_state_is_an_error_not_a_new_tpm() {
     let dir = temp_dir("corrupt");
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(crate::platform::STATE_FILE);
+    // An unreadable unsealed state of an earlier release.
+    let path = dir.join(crate::store::LEGACY_FILE);
     std::fs::write(&path, b"not a TPM state").unwrap();
     let err = Device::open(&dir, false, Options::default(), None).unwrap_err();
     assert!(format!("{err:#}").contains("--manufacture"), "{err:#}");
@@ -328,8 +331,18 @@ fn corrupt_state_is_an_error_not_a_new_tpm() {
     );
     // --manufacture replaces it.
     Device::open(&dir, true, Options::default(), None).unwrap();
-    assert_ne!(std::fs::read(&path).unwrap(), b"not a TPM state");
+    assert!(!path.exists());
     Device::open(&dir, false, Options::default(), None).unwrap();
+    // A damaged sealed state is refused too, and left as it was.
+    for slot in [crate::store::SLOT_A_FILE, crate::store::SLOT_B_FILE] {
+        std::fs::write(dir.join(slot), b"not a TPM state").unwrap();
+    }
+    let err = Device::open(&dir, false, Options::default(), None).unwrap_err();
+    assert!(format!("{err:#}").contains("bad magic"), "{err:#}");
+    assert_eq!(
+        std::fs::read(dir.join(crate::store::SLOT_A_FILE)).unwrap(),
+        b"not a TPM state"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 

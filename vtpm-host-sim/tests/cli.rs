@@ -97,7 +97,7 @@ fn sigterm_sends_shutdown_state_and_exits_zero() {
         text.contains("> 80010000000c000001450001\n< 80010000000a00000000"),
         "{text}"
     );
-    assert!(dir.join("vtpm-state.bin").exists());
+    assert!(dir.join("vtpm-state.a").exists() && dir.join("vtpm-state.b").exists());
     let _ = std::fs::remove_dir_all(dir);
 }
 
