@@ -840,9 +840,11 @@ fn part3_14_ecdh_keygen_and_zgen_agree_with_p256() {
         run(&mut t, &Cmd::new(0x154).handle(s).pw(b"").bytes(&qe), false).rc,
         Rc::ATTRIBUTES.handle(1)
     );
+    // ECDH_KeyGen uses only the public key: a signing key works too (as in
+    // the reference, and as the tpm2-tools suite expects).
     assert_eq!(
         run(&mut t, &Cmd::new(0x163).handle(s), false).rc,
-        Rc::KEY.handle(1)
+        Rc::SUCCESS
     );
 }
 

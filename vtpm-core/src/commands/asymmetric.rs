@@ -248,9 +248,10 @@ tpm_params! {
 }
 
 /// `TPM2_ECDH_KeyGen` (Part 3, 14.4): an ephemeral key pair on the key's
-/// curve and the shared point with the key's public point. The key must
-/// be an unrestricted ECC decryption key (`TPM_RC_KEY`); a public point
-/// that is not on the curve is `TPM_RC_KEY` too.
+/// curve and the shared point with the key's public point. Only the
+/// public key is used, so any ECC key will do (as in the reference; the
+/// tools' tests use an ECDAA signing key); a public point that is not on
+/// the curve is `TPM_RC_KEY`.
 #[derive(Debug)]
 #[doc(alias = "TPM2_ECDH_KeyGen")]
 pub struct EcdhKeyGen;
@@ -262,9 +263,6 @@ impl Command for EcdhKeyGen {
         let h = handles.first().copied().ok_or(Rc::FAILURE)?;
         let key = ctx.object(h).ok_or(Rc::HANDLE.handle(1))?;
         let (curve, qs) = ecc_key(key)?;
-        if key.public.has(oa::RESTRICTED) || !key.public.has(oa::DECRYPT) {
-            return Err(Rc::KEY.handle(1));
-        }
         // The point at infinity needs a new ephemeral key; it does not
         // happen on prime-order curves, so a few tries bound the loop.
         for _ in 0..8 {
