@@ -55,6 +55,9 @@ pub struct Options {
     /// Send TPM2_Shutdown(SU_STATE) before CMD_INIT/STOP/SHUTDOWN and exit
     /// when the last command was not TPM2_Shutdown.
     pub auto_shutdown: bool,
+    /// Route every command through the SVSM vTPM protocol handler over a
+    /// simulated guest page (vtpm-svsm), as an SEV-SNP guest would reach it.
+    pub svsm: bool,
 }
 
 impl Default for Options {
@@ -63,6 +66,7 @@ impl Default for Options {
             not_need_init: false,
             auto_startup: AutoStartup::None,
             auto_shutdown: true,
+            svsm: false,
         }
     }
 }
@@ -169,7 +173,11 @@ impl Device {
             self.stats.cmd_size = cmd_len;
             self.stats.cmd_cc = cc;
         }
-        let rsp = self.tpm.execute(locality, cmd);
+        let rsp = if self.options.svsm {
+            svsm_execute(&mut self.tpm, locality, cmd)
+        } else {
+            self.tpm.execute(locality, cmd)
+        };
         let rsp_len = u32::try_from(rsp.len()).unwrap_or(u32::MAX);
         if rsp_len > self.stats.rsp_size {
             self.stats.rsp_size = rsp_len;
@@ -398,4 +406,42 @@ impl Shared {
             c.shutdown();
         }
     }
+}
+
+/// Send one command through the SVSM vTPM protocol (protocol 2, call 1)
+/// over a simulated guest page, as the guest's `tpm_svsm` driver does: the
+/// request is framed little-endian into the page, the protocol handler
+/// copies it once, runs it, and writes the response back. An SVSM-level
+/// error (which a guest would see instead of a response) is answered with
+/// a 10-byte TPM_RC_FAILURE so the client sees the failure.
+fn svsm_execute(tpm: &mut Tpm<HostPlatform>, locality: u8, cmd: &[u8]) -> Vec<u8> {
+    use vtpm_svsm::memory::{GuestMemory, GuestRam};
+    use vtpm_svsm::page;
+    use vtpm_svsm::protocol::SvsmRequest;
+    use vtpm_svsm::service::{handle_call, ServiceOptions};
+    const GPA: u64 = 0x10_0000;
+    let failure = || vec![0x80, 0x01, 0, 0, 0, 0x0a, 0, 0, 0x01, 0x01];
+    let mut ram = GuestRam::new(GPA, 1);
+    let mut pg = [0u8; page::PAGE_SIZE];
+    let Some(len) = page::encode_request(&mut pg, locality, cmd) else {
+        return failure();
+    };
+    if ram.write(GPA, pg.get(..len).unwrap_or_default()).is_err() {
+        return failure();
+    }
+    let options = ServiceOptions {
+        max_locality: 4,
+        ..ServiceOptions::default()
+    };
+    let rsp = handle_call(tpm, &options, &mut ram, &SvsmRequest::vtpm_cmd(GPA));
+    if let Err(e) = rsp.result {
+        tracing::warn!("SVSM call failed: {e:?}");
+        return failure();
+    }
+    if ram.read(GPA, &mut pg).is_err() {
+        return failure();
+    }
+    page::decode_response(&pg)
+        .map(<[u8]>::to_vec)
+        .unwrap_or_else(failure)
 }

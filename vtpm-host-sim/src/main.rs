@@ -93,6 +93,12 @@ struct Cli {
     #[arg(long, value_enum, default_value_t = LogLevel::Info)]
     log_level: LogLevel,
 
+    /// Route every TPM command through the SVSM vTPM protocol handler
+    /// (vtpm-svsm) over a simulated guest page, exercising the code path an
+    /// SEV-SNP guest's tpm_svsm driver uses.
+    #[arg(long)]
+    svsm: bool,
+
     /// Append every TPM command and response to FILE as hex lines
     /// ("> 8001..." and "< 8001..."), e.g. to record fuzzing seeds.
     #[arg(long, value_name = "FILE")]
@@ -240,7 +246,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(d) => d.clone(),
         None => default_state_dir()?,
     };
-    let options = options(&cli.flags);
+    let mut options = options(&cli.flags);
+    options.svsm = cli.svsm;
     if cli.protocol == Protocol::Mssim && options.not_need_init {
         tracing::warn!("--flags not-need-init/startup-* only apply to --protocol swtpm");
     }

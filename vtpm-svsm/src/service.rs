@@ -170,79 +170,110 @@ impl<P: Platform> VtpmService<P> {
         memory: &mut M,
         request: &SvsmRequest,
     ) -> SvsmResponse {
-        match (request.protocol, request.call_id) {
-            (SVSM_VTPM_PROTOCOL, SVSM_VTPM_QUERY) => SvsmResponse {
-                result: Ok(()),
-                rcx: SUPPORTED_PLATFORM_COMMANDS,
-                rdx: SUPPORTED_FEATURES,
-                r8: request.r8,
-            },
-            (SVSM_VTPM_PROTOCOL, SVSM_VTPM_CMD) => {
-                let result = self.command(memory, request.rcx);
-                SvsmResponse::unchanged(request, result)
-            }
-            (SVSM_VTPM_PROTOCOL, _) => {
-                SvsmResponse::unchanged(request, Err(SvsmError::UnsupportedCall))
-            }
-            (SVSM_CORE_PROTOCOL, SVSM_CORE_QUERY_PROTOCOL) => SvsmResponse {
-                result: Ok(()),
-                rcx: query_protocol(request.rcx).unwrap_or(0),
-                rdx: request.rdx,
-                r8: request.r8,
-            },
-            (SVSM_CORE_PROTOCOL, _) => {
-                SvsmResponse::unchanged(request, Err(SvsmError::UnsupportedCall))
-            }
-            _ => SvsmResponse::unchanged(request, Err(SvsmError::UnsupportedProtocol)),
-        }
+        dispatch(
+            &mut self.tpm,
+            &self.options,
+            &mut self.page,
+            memory,
+            request,
+        )
     }
+}
 
-    /// `SVSM_VTPM_CMD` on the buffer at `gpa`. The private page is wiped
-    /// whatever happens.
-    fn command<M: GuestMemory + ?Sized>(
-        &mut self,
-        memory: &mut M,
-        gpa: u64,
-    ) -> Result<(), SvsmError> {
-        let result = self.command_inner(memory, gpa);
-        self.page.zeroize();
-        result
+/// Handle one SVSM call for an engine the caller keeps (the host
+/// simulator's `--svsm` route uses this): the same checks and the same
+/// single read and single write of guest memory as [`VtpmService::handle`],
+/// with a private page allocated for the call. The options must satisfy
+/// what [`VtpmService::new`] checks.
+pub fn handle_call<P: Platform, M: GuestMemory + ?Sized>(
+    tpm: &mut Tpm<P>,
+    options: &ServiceOptions,
+    memory: &mut M,
+    request: &SvsmRequest,
+) -> SvsmResponse {
+    let config = tpm.config();
+    if config.max_command_size > MAX_COMMAND_SIZE
+        || config.max_response_size > MAX_RESPONSE_SIZE
+        || options.max_locality > MAX_TPM_LOCALITY
+    {
+        return SvsmResponse::unchanged(request, Err(SvsmError::InvalidRequest));
     }
+    let mut page = zeroed_page();
+    dispatch(tpm, options, &mut page, memory, request)
+}
 
-    fn command_inner<M: GuestMemory + ?Sized>(
-        &mut self,
-        memory: &mut M,
-        gpa: u64,
-    ) -> Result<(), SvsmError> {
-        self.options.page_policy.check(gpa)?;
-        if self.tpm.phase() == Phase::PowerOff {
-            return Err(SvsmError::InvalidRequest);
+fn dispatch<P: Platform, M: GuestMemory + ?Sized>(
+    tpm: &mut Tpm<P>,
+    options: &ServiceOptions,
+    page: &mut [u8; PAGE_SIZE],
+    memory: &mut M,
+    request: &SvsmRequest,
+) -> SvsmResponse {
+    match (request.protocol, request.call_id) {
+        (SVSM_VTPM_PROTOCOL, SVSM_VTPM_QUERY) => SvsmResponse {
+            result: Ok(()),
+            rcx: SUPPORTED_PLATFORM_COMMANDS,
+            rdx: SUPPORTED_FEATURES,
+            r8: request.r8,
+        },
+        (SVSM_VTPM_PROTOCOL, SVSM_VTPM_CMD) => {
+            let result = command(tpm, options, page, memory, request.rcx);
+            // The private page is wiped whatever happened.
+            page.zeroize();
+            SvsmResponse::unchanged(request, result)
         }
-        // The one read of guest memory: everything below parses this copy.
-        memory
-            .read(gpa, self.page.as_mut_slice())
-            .map_err(|_| SvsmError::InvalidAddress)?;
-        let request = SendCommandRequest::new_checked(&self.page)?;
-        if request.locality() > self.options.max_locality {
-            return Err(SvsmError::InvalidParameter);
+        (SVSM_VTPM_PROTOCOL, _) => {
+            SvsmResponse::unchanged(request, Err(SvsmError::UnsupportedCall))
         }
-        let mut response = self.tpm.execute(request.locality(), request.command());
-        if response.len() > MAX_RESPONSE_SIZE {
-            // Unreachable: `new` checked the engine's response limit.
-            response.zeroize();
-            response = size_error_response();
+        (SVSM_CORE_PROTOCOL, SVSM_CORE_QUERY_PROTOCOL) => SvsmResponse {
+            result: Ok(()),
+            rcx: query_protocol(request.rcx).unwrap_or(0),
+            rdx: request.rdx,
+            r8: request.r8,
+        },
+        (SVSM_CORE_PROTOCOL, _) => {
+            SvsmResponse::unchanged(request, Err(SvsmError::UnsupportedCall))
         }
-        self.page.zeroize();
-        let len = page::encode_response(&mut self.page, &response);
+        _ => SvsmResponse::unchanged(request, Err(SvsmError::UnsupportedProtocol)),
+    }
+}
+
+/// `SVSM_VTPM_CMD` on the buffer at `gpa`.
+fn command<P: Platform, M: GuestMemory + ?Sized>(
+    tpm: &mut Tpm<P>,
+    options: &ServiceOptions,
+    page: &mut [u8; PAGE_SIZE],
+    memory: &mut M,
+    gpa: u64,
+) -> Result<(), SvsmError> {
+    options.page_policy.check(gpa)?;
+    if tpm.phase() == Phase::PowerOff {
+        return Err(SvsmError::InvalidRequest);
+    }
+    // The one read of guest memory: everything below parses this copy.
+    memory
+        .read(gpa, page.as_mut_slice())
+        .map_err(|_| SvsmError::InvalidAddress)?;
+    let request = SendCommandRequest::new_checked(page)?;
+    if request.locality() > options.max_locality {
+        return Err(SvsmError::InvalidParameter);
+    }
+    let mut response = tpm.execute(request.locality(), request.command());
+    if response.len() > MAX_RESPONSE_SIZE {
+        // Unreachable for a checked engine configuration.
         response.zeroize();
-        let bytes = len
-            .and_then(|n| self.page.get(..n))
-            .ok_or(SvsmError::InvalidRequest)?;
-        // The one write of guest memory.
-        memory
-            .write(gpa, bytes)
-            .map_err(|_| SvsmError::InvalidAddress)
+        response = size_error_response();
     }
+    page.zeroize();
+    let len = page::encode_response(page, &response);
+    response.zeroize();
+    let bytes = len
+        .and_then(|n| page.get(..n))
+        .ok_or(SvsmError::InvalidRequest)?;
+    // The one write of guest memory.
+    memory
+        .write(gpa, bytes)
+        .map_err(|_| SvsmError::InvalidAddress)
 }
 
 /// A 10-byte `TPM_RC_SIZE` response.
