@@ -9,8 +9,10 @@ pub struct Config {
     pub max_command_size: usize,
     /// Largest response produced (`TPM_PT_MAX_RESPONSE_SIZE`).
     pub max_response_size: usize,
-    /// Loaded transient objects (`TPM_PT_HR_TRANSIENT_MIN`); the PC client
-    /// minimum is 3, tools that never flush need more.
+    /// Loaded transient objects (`TPM_PT_HR_TRANSIENT_MIN`). The PC client
+    /// minimum is 3; tpm2-tools used without a resource manager never
+    /// flush, so the default is generous (128). Memory is only used by
+    /// objects actually loaded (about 1-3 KiB each).
     pub max_loaded_objects: usize,
     /// Loaded sessions (`TPM_PT_HR_LOADED_MIN`).
     pub max_loaded_sessions: usize,
@@ -27,7 +29,7 @@ impl Default for Config {
         Config {
             max_command_size: 4087,
             max_response_size: 4092,
-            max_loaded_objects: 16,
+            max_loaded_objects: 128,
             max_loaded_sessions: 16,
             max_active_sessions: 64,
             nv_capacity: 64 * 1024,
