@@ -131,7 +131,7 @@ impl Device {
         options: Options,
         trace: Option<&Path>,
     ) -> anyhow::Result<Device> {
-        let tpm = crate::platform::open_tpm(state_dir, key, manufacture, Config::default())?;
+        let tpm = crate::platform::open_tpm(state_dir, key, manufacture, host_config())?;
         let trace = match trace {
             Some(p) => Some(
                 OpenOptions::new()
@@ -444,4 +444,15 @@ fn svsm_execute(tpm: &mut Tpm<HostPlatform>, locality: u8, cmd: &[u8]) -> Vec<u8
     page::decode_response(&pg)
         .map(<[u8]>::to_vec)
         .unwrap_or_else(failure)
+}
+
+/// The engine configuration of the host simulator: the engine defaults,
+/// with room for 1024 loaded objects, because tpm2-tools used without a
+/// resource manager never flush what they load (each loaded object costs
+/// about 1-3 KiB; the count is reported by TPM_PT_HR_TRANSIENT_MIN).
+pub fn host_config() -> Config {
+    Config {
+        max_loaded_objects: 1024,
+        ..Config::default()
+    }
 }

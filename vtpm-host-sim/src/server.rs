@@ -1,5 +1,6 @@
 //! The two listeners, their threads, and the orderly exit.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use std::thread;
@@ -141,6 +142,11 @@ impl Simulator {
     }
 }
 
+/// Concurrent mssim client connections (both ports together).
+static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+/// Most mssim clients served at once.
+const MAX_MSSIM_CLIENTS: usize = 64;
+
 fn accept_loop(shared: &Arc<Shared>, listener: &Listener, protocol: Protocol, role: Role) {
     let name = protocol.role_name(role);
     loop {
@@ -157,6 +163,40 @@ fn accept_loop(shared: &Arc<Shared>, listener: &Listener, protocol: Protocol, ro
             }
         };
         tracing::debug!("{name}: client connected");
+        if protocol == Protocol::Mssim {
+            // mssim clients each hold their own connection for their whole
+            // life (tcti-mssim), and tools are run in pipelines
+            // (`tpm2 a | tpm2 b`), so serve connections side by side;
+            // commands stay atomic under the device lock. Bounded.
+            if ACTIVE.fetch_add(1, Ordering::SeqCst) >= MAX_MSSIM_CLIENTS {
+                ACTIVE.fetch_sub(1, Ordering::SeqCst);
+                tracing::warn!("{name}: too many clients, closing a new connection");
+                drop(conn);
+                continue;
+            }
+            let shared = Arc::clone(shared);
+            let spawned = thread::Builder::new()
+                .name(format!("{name} client"))
+                .spawn(move || {
+                    let id = shared.register(&conn);
+                    let outcome = match role {
+                        Role::Data => mssim::serve_tpm(&shared, &mut conn),
+                        Role::Ctrl => mssim::serve_platform(&shared, &mut conn),
+                    };
+                    shared.unregister(id);
+                    drop(conn);
+                    ACTIVE.fetch_sub(1, Ordering::SeqCst);
+                    tracing::debug!("{name}: client disconnected");
+                    if outcome == Outcome::Stop {
+                        shared.request_stop(Event::Stop("TPM_STOP received"));
+                    }
+                });
+            if let Err(e) = spawned {
+                ACTIVE.fetch_sub(1, Ordering::SeqCst);
+                tracing::warn!("{name}: cannot start a client thread: {e}");
+            }
+            continue;
+        }
         let id = shared.register(&conn);
         let outcome = match (protocol, role) {
             (Protocol::Mssim, Role::Data) => mssim::serve_tpm(shared, &mut conn),

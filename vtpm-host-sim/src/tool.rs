@@ -10,7 +10,6 @@ use anyhow::{anyhow, bail, Context as _};
 use vtpm_core::state::blob::{self, seal, SealingKey, NONCE_LEN};
 use vtpm_core::state::slots::{Chosen, Position, Slot};
 use vtpm_core::state::{Orderly, PersistentState, Policy};
-use vtpm_core::Config;
 
 use crate::keys::{self, Key, KeyArgs, KeySpec, Material};
 use crate::platform::{self, describe_slot, manufacture_in, Manufactured, REFUSAL_ADVICE};
@@ -223,7 +222,7 @@ fn manufacture(a: &ManufactureArgs) -> anyhow::Result<()> {
     let Manufactured { tpm, replaced, key } = manufacture_in(
         dir,
         &material,
-        Config::default(),
+        crate::device::host_config(),
         lock,
         &slots,
         remembered,
