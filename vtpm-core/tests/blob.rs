@@ -208,6 +208,29 @@ fn known_answer_blob_still_opens() {
     assert_eq!(seal(&key, KAT_GENERATION, &KAT_NONCE, &pt).unwrap(), blob);
 }
 
+/// The same for persistent-state schema version 2, the schema of the first
+/// release that carries sessions, NV, audit and ACT state (written with
+/// `VTPM_WRITE_KAT=tests/data/sealed-state-v2.bin` and the test below).
+/// The same rules apply: never regenerate it, add a new file instead.
+const KAT_V2_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sealed-state-v2.bin");
+
+#[test]
+fn known_answer_blob_v2_still_opens() {
+    let blob = std::fs::read(KAT_V2_PATH).expect("committed known-answer blob (v2)");
+    let key = SealingKey::new(KAT_KEY);
+    let (h, pt) = open(&key, &blob).expect("known-answer blob must open");
+    assert_eq!(h.format_version, 1);
+    assert_eq!(&pt[..2], &[0, 2], "schema version 2 inside");
+    let st = PersistentState::from_bytes(&pt).unwrap_or_else(|e| {
+        panic!(
+            "the v2 known-answer state no longer parses ({e}): bump SCHEMA_VERSION and \
+             teach `state::migrate` to read version 2; do not regenerate this file."
+        )
+    });
+    assert!(!st.eps.is_empty());
+    assert_eq!(seal(&key, KAT_GENERATION, &KAT_NONCE, &pt).unwrap(), blob);
+}
+
 #[test]
 #[ignore = "writes the known-answer file; see KAT_PATH's comment before running"]
 fn write_known_answer_blob() {
