@@ -212,7 +212,10 @@ fn known_answer_blob_still_opens() {
 /// release that carries sessions, NV, audit and ACT state (written with
 /// `VTPM_WRITE_KAT=tests/data/sealed-state-v2.bin` and the test below).
 /// The same rules apply: never regenerate it, add a new file instead.
-const KAT_V2_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sealed-state-v2.bin");
+const KAT_V2_PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/sealed-state-v2.bin"
+);
 
 #[test]
 fn known_answer_blob_v2_still_opens() {
