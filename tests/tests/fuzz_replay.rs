@@ -7,7 +7,7 @@ use std::fs;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use vtpm_tests::fuzzing::{fresh_tpm, run_input};
+use vtpm_tests::fuzzing::{blob_input, fresh_tpm, run_input};
 use vtpm_tests::workspace_root;
 
 fn files_in(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -40,9 +40,23 @@ fn replay(files: &[PathBuf]) -> Vec<String> {
                 continue;
             }
         };
-        let r = catch_unwind(AssertUnwindSafe(|| {
-            let mut tpm = fresh_tpm();
-            run_input(&mut tpm, &data)
+        // Each target's corpus lives in fuzz/corpus/<target>/ and is
+        // replayed through that target's property.
+        let target = f
+            .parent()
+            .and_then(|d| d.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let r = catch_unwind(AssertUnwindSafe(|| match target.as_str() {
+            "state_blob" => blob_input(&data),
+            "svsm_request" => {
+                vtpm_svsm::fuzzing::fuzz_request(&data);
+                Ok(())
+            }
+            _ => {
+                let mut tpm = fresh_tpm();
+                run_input(&mut tpm, &data)
+            }
         }));
         match r {
             Ok(Ok(())) => {}

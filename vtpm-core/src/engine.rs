@@ -599,7 +599,7 @@ impl<P: Platform> Tpm<P> {
         };
         // A state-changing command after an orderly shutdown makes the
         // next Startup see an unorderly one (Part 3, 9.4 Shutdown).
-        if def.nv && code != cc::SHUTDOWN && self.p.orderly != crate::state::Orderly::None {
+        if def.nv && code != cc::SHUTDOWN && self.p.orderly.is_orderly() {
             self.p.orderly = crate::state::Orderly::None;
             dirty = true;
         }

@@ -577,3 +577,77 @@ fn part3_21_command_audit_digest_and_capability() {
         .u32(0);
     assert_eq!(run(&mut t, &c, false).rc, Rc::SUCCESS);
 }
+
+#[test]
+fn part1_19_8_unorderly_shutdown_after_da_use_counts_as_a_failure() {
+    let mut t = tpm();
+    let (parent, _, _) = create_primary(&mut t, 0x4000_0001, &ecc_storage_template(), b"");
+    let c = Cmd::new(0x153)
+        .handle(parent)
+        .pw(b"")
+        .bytes(&sens_create(b"pw", b"d"))
+        .bytes(&sized(&sealed_template()))
+        .u16(0)
+        .u32(0);
+    let mut r = run(&mut t, &c, false);
+    let private = r.b2_raw();
+    let public = r.b2_raw();
+    let item = run(
+        &mut t,
+        &Cmd::new(0x157)
+            .handle(parent)
+            .pw(b"")
+            .bytes(&private)
+            .bytes(&public),
+        true,
+    )
+    .handle
+    .unwrap();
+    // A successful use of a DA-protected authValue...
+    assert_eq!(
+        run(&mut t, &Cmd::new(0x15E).handle(item).pw(b"pw"), false).rc,
+        Rc::SUCCESS
+    );
+    // ...then power is cut without TPM2_Shutdown.
+    let state = t.platform().committed.clone().unwrap();
+    let mut t2 = vtpm_core::Tpm::load(
+        vtpm_core::testing::TestPlatform::new(9),
+        Default::default(),
+        &state,
+    )
+    .unwrap();
+    t2.power_on();
+    assert_eq!(
+        t2.execute(0, &vtpm_core::testing::STARTUP_CLEAR)[6..10],
+        [0, 0, 0, 0]
+    );
+    let after = t2.platform().committed.clone().unwrap();
+    assert_eq!(
+        vtpm_core::state::PersistentState::from_bytes(&after)
+            .unwrap()
+            .failed_tries,
+        1
+    );
+    // With an orderly shutdown in between, nothing is counted.
+    let mut t3 = tpm();
+    assert_eq!(run(&mut t3, &Cmd::new(0x145).u16(0), false).rc, Rc::SUCCESS);
+    let st = t3.platform().committed.clone().unwrap();
+    let mut t4 = vtpm_core::Tpm::load(
+        vtpm_core::testing::TestPlatform::new(9),
+        Default::default(),
+        &st,
+    )
+    .unwrap();
+    t4.power_on();
+    assert_eq!(
+        t4.execute(0, &vtpm_core::testing::STARTUP_CLEAR)[6..10],
+        [0, 0, 0, 0]
+    );
+    let after = t4.platform().committed.clone().unwrap();
+    assert_eq!(
+        vtpm_core::state::PersistentState::from_bytes(&after)
+            .unwrap()
+            .failed_tries,
+        0
+    );
+}

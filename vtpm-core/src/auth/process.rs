@@ -433,6 +433,14 @@ impl<P: Platform> Tpm<P> {
         }
         if include_auth && !da_exempt(&self.p, &self.v, h) {
             self.check_locked_out(h == rh::LOCKOUT)?;
+            // From now on an unorderly shutdown counts as a failure
+            // (committed once per boot cycle).
+            if self.p.orderly == crate::state::Orderly::None {
+                self.p.orderly = crate::state::Orderly::DaUsed;
+                if self.commit_now().is_err() {
+                    return Err(Rc::NV_UNAVAILABLE);
+                }
+            }
         }
         if kind != SessionKind::Policy {
             if policy_required(&self.p, &self.v, h, role) {

@@ -256,7 +256,7 @@ impl Command for ActSetTimeout {
         }
         t.preserve_signaled = false;
         t.written = true;
-        if ctx.p.orderly != Orderly::None {
+        if ctx.p.orderly.is_orderly() {
             ctx.p.orderly = Orderly::None;
             ctx.mark_dirty();
         }

@@ -140,7 +140,7 @@ pub fn sign_attest(
             let hash = scheme.hash().ok_or(Rc::SCHEME)?;
             let digest = hash.digest(&bytes);
             let sig = sign_digest(key, scheme, &digest, &mut ctx.v.drbg)?;
-            if ctx.p.orderly != Orderly::None {
+            if ctx.p.orderly.is_orderly() {
                 ctx.p.orderly = Orderly::None;
                 ctx.mark_dirty();
             }

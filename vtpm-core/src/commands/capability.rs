@@ -165,10 +165,7 @@ pub fn property(ctx: &Ctx<'_>, p: u32) -> Option<u32> {
         pt::FIRMWARE_MAX_SVN => 0,
         pt::ML_PARAMETER_SETS => super::pqc::ml_parameter_sets(c),
         pt::PERMANENT => permanent_attributes(ctx),
-        pt::STARTUP_CLEAR => ctx
-            .v
-            .startup_clear
-            .bits(ctx.p.orderly != crate::state::Orderly::None),
+        pt::STARTUP_CLEAR => ctx.v.startup_clear.bits(ctx.p.orderly.is_orderly()),
         pt::HR_NV_INDEX => sat(ctx.p.nv.len()),
         pt::HR_LOADED => sat(loaded_sessions),
         pt::HR_LOADED_AVAIL => sat(c.max_loaded_sessions.saturating_sub(loaded_sessions)),

@@ -91,6 +91,12 @@ impl Command for Startup {
         }
         super::act::on_startup(ctx, resume);
         ctx.v.pcr_update_counter = 0;
+        // An unorderly shutdown after a DA-protected authValue was used
+        // counts as one authorization failure (Part 1, 19.8.6), so that
+        // cutting the power cannot be used to try passwords for free.
+        if ctx.p.orderly == Orderly::DaUsed && ctx.p.recovery_time != 0 {
+            ctx.p.failed_tries = ctx.p.failed_tries.saturating_add(1);
+        }
         ctx.p.orderly = Orderly::None;
         ctx.p.saved = None;
         ctx.v.phase = Phase::Operational;

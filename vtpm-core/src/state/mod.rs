@@ -43,6 +43,18 @@ pub enum Orderly {
     Clear,
     /// `Shutdown(STATE)`: [`SavedState`] is valid.
     State,
+    /// Not orderly, and a DA-protected authValue was used since the last
+    /// Startup: an unorderly shutdown now counts as an authorization
+    /// failure at the next Startup (Part 1, 19.8.6; the reference's
+    /// `SU_DA_USED`). Appended last so stored states keep their encoding.
+    DaUsed,
+}
+
+impl Orderly {
+    /// Was the last shutdown orderly (`Shutdown(CLEAR)` or `(STATE)`)?
+    pub fn is_orderly(self) -> bool {
+        matches!(self, Orderly::Clear | Orderly::State)
+    }
 }
 
 /// What `Shutdown(STATE)` preserves for `Startup(STATE)` (Part 1, TPM Resume).
