@@ -409,6 +409,7 @@ fn print_state(p: &PersistentState, schema: u16) {
         Orderly::None => "not orderly",
         Orderly::Clear => "Shutdown(CLEAR)",
         Orderly::State => "Shutdown(STATE)",
+        Orderly::DaUsed => "not orderly (a DA-protected authValue was used since Startup)",
     };
     println!(
         "last shutdown: {orderly}{}",
