@@ -45,6 +45,7 @@ PACKAGES=(
     tpm2-tools swtpm swtpm-tools libtss2-tcti-mssim0 libtss2-tcti-swtpm0
     tpm2-abrmd libtss2-tcti-tabrmd0 dbus python3-yaml xxd openssl bc
     iproute2 file libtss2-dev pkg-config
+    libtpms-dev libtpms0
 )
 # Commands that must then be on PATH.
 COMMANDS=(tpm2 swtpm swtpm_setup tpm2-abrmd dbus-run-session xxd openssl bc ss file pkg-config)

@@ -1,0 +1,552 @@
+//! The differences between vtpm and libtpms that are explained, each with
+//! its reason and the specification text (or implementation choice) that
+//! allows it, or the vtpm bug it shows (reported, not yet fixed).
+//! README.md lists the same entries; a test checks that every id here
+//! appears there. Every matcher is narrow: it names the command or
+//! property and, where it can, the exact response codes or the shape of
+//! the differing bytes.
+
+use crate::pair::{Detail, Diff};
+use crate::trace::CONSEQUENCE;
+
+/// Why a difference is allowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// The specification leaves the value (or the choice among several
+    /// response codes) to the implementation or the platform.
+    SpecLatitude,
+    /// The engines implement different specification revisions (vtpm:
+    /// Library v185; libtpms 0.9: revision 164) and the text changed.
+    SpecRevision,
+    /// libtpms departs from the v185 text; vtpm follows it.
+    ReferenceDeviation,
+    /// A vtpm bug, reported to the lead, not yet fixed.
+    VtpmBug,
+    /// Follows from another explained difference in the same sequence.
+    Consequence,
+}
+
+/// One allowed difference.
+#[derive(Debug)]
+pub struct Allowed {
+    /// Stable identifier (used in reports and README.md).
+    pub id: &'static str,
+    /// Why.
+    pub kind: Kind,
+    /// What differs and why that is fine (or what is wrong).
+    pub summary: &'static str,
+    /// Specification reference (or the reason when it is a choice).
+    pub reference: &'static str,
+    /// Does this entry explain `d`?
+    pub applies: fn(&Diff) -> bool,
+}
+
+fn rc(d: &Diff) -> Option<(u32, u32)> {
+    match d.detail {
+        Detail::Rc { vtpm, reference } => Some((vtpm, reference)),
+        _ => None,
+    }
+}
+
+fn rc_is(d: &Diff, cc: u32, vtpm: u32, reference: u32) -> bool {
+    d.cc == cc && rc(d) == Some((vtpm, reference))
+}
+
+fn bytes(d: &Diff) -> Option<(&[u8], &[u8])> {
+    match &d.detail {
+        Detail::Bytes { vtpm, reference } => Some((vtpm, reference)),
+        _ => None,
+    }
+}
+
+fn has(d: &Diff, s: &str) -> bool {
+    d.what.contains(s)
+}
+
+fn starts(d: &Diff, s: &str) -> bool {
+    d.what.starts_with(s)
+}
+
+/// `property TPM_PT_<name>` (optionally "(vtpm only)"/"(libtpms only)").
+fn property(d: &Diff, names: &[&str]) -> bool {
+    names.iter().any(|n| {
+        let p = format!("property TPM_PT_{n}");
+        d.what == p || d.what.starts_with(&format!("{p} ("))
+    })
+}
+
+fn one_side_only(d: &Diff) -> bool {
+    d.what.ends_with("(vtpm only)") || d.what.ends_with("(libtpms only)")
+}
+
+/// "PCR_Read(n) after <event> at locality l" → (n, event, l).
+fn pcr_locality(d: &Diff) -> Option<(u32, &str, u32)> {
+    let rest = d.what.strip_prefix("PCR_Read(")?;
+    let (n, rest) = rest.split_once(") after ")?;
+    let (event, rest) = rest.split_once(" at locality ")?;
+    let l = rest.get(..1)?;
+    Some((n.parse().ok()?, event, l.parse().ok()?))
+}
+
+const RC_LOCALITY: u32 = 0x907;
+
+/// Every allowed difference.
+pub static ALLOWED: &[Allowed] = &[
+    // ---- identity, revision, configuration -------------------------------
+    Allowed {
+        id: "vendor-identity",
+        kind: Kind::SpecLatitude,
+        summary: "Manufacturer, vendor strings and firmware version are each TPM's own \
+                  (vtpm: \"VTPM\", \"SW  \", \" TPM\", \"vtpm\", its crate version; libtpms: \"IBM \", \
+                  \"SW  \", \" TPM\", its build date).",
+        reference: "Part 2, 6.13 (TPM_PT_MANUFACTURER, TPM_PT_VENDOR_STRING_x, TPM_PT_FIRMWARE_VERSION_x: vendor-defined)",
+        applies: |d| {
+            property(
+                d,
+                &["MANUFACTURER", "VENDOR_STRING_1", "VENDOR_STRING_2", "VENDOR_STRING_3", "VENDOR_STRING_4", "VENDOR_TPM_TYPE", "FIRMWARE_VERSION_1", "FIRMWARE_VERSION_2"],
+            )
+        },
+    },
+    Allowed {
+        id: "spec-revision",
+        kind: Kind::SpecRevision,
+        summary: "The specification revision and date each implements: vtpm 185 (day 71 of 2026), libtpms 164 (day 75 of 2021).",
+        reference: "Part 2, 6.13 (TPM_PT_REVISION, TPM_PT_DAY_OF_YEAR, TPM_PT_YEAR)",
+        applies: |d| property(d, &["REVISION", "DAY_OF_YEAR", "YEAR"]),
+    },
+    Allowed {
+        id: "platform-spec-values",
+        kind: Kind::SpecLatitude,
+        summary: "Platform-specific specification values: vtpm reports the PC Client family (TPM_PS_PC, revision 1.06); \
+                  libtpms repeats the library's family, revision and date.",
+        reference: "Part 2, 6.13 (TPM_PT_PS_*: platform-specific)",
+        applies: |d| property(d, &["PS_FAMILY_INDICATOR", "PS_LEVEL", "PS_REVISION", "PS_DAY_OF_YEAR", "PS_YEAR"]),
+    },
+    Allowed {
+        id: "resource-limits",
+        kind: Kind::SpecLatitude,
+        summary: "Configured limits and what is left of them: loaded objects (vtpm 128, libtpms 3), persistent objects, \
+                  loaded sessions, NV counters, and the command/response size (vtpm at most 4087 so a command fits \
+                  the SVSM page; libtpms 4096).",
+        reference: "Part 2, 6.13 (TPM_PT_HR_*_MIN are minimums the implementation chooses; TPM_PT_MAX_COMMAND_SIZE, \
+                    TPM_PT_MAX_RESPONSE_SIZE); DESIGN.md (limits are configuration)",
+        applies: |d| {
+            property(
+                d,
+                &["HR_TRANSIENT_MIN", "HR_PERSISTENT_MIN", "HR_LOADED_MIN", "HR_LOADED_AVAIL", "HR_TRANSIENT_AVAIL", "HR_PERSISTENT_AVAIL", "NV_COUNTERS_AVAIL", "MAX_COMMAND_SIZE", "MAX_RESPONSE_SIZE"],
+            )
+        },
+    },
+    Allowed {
+        id: "transient-handle-range",
+        kind: Kind::SpecLatitude,
+        summary: "A transient handle past libtpms's three object slots (0x80000005, 0x80FFFFFF...) is out of its \
+                  TPMI_DH_OBJECT range (TPM_RC_VALUE) while it is in vtpm's (not loaded: TPM_RC_REFERENCE_H0, or \
+                  TPM_RC_HANDLE for FlushContext).",
+        reference: "Part 2, 7.2 TPM_HT and 9.3 TPMI_DH_OBJECT (the transient range is the implementation's); Part 2, 6.6 (TPM_RC_VALUE, TPM_RC_REFERENCE_H0)",
+        applies: |d| {
+            (has(d, "0x80000005") || has(d, "0x80FFFFFF") || d.what == "Create under a non-loaded handle")
+                && matches!(rc(d), Some((0x910, 0x184)) | Some((0x1cb, 0x1c4)))
+        },
+    },
+    Allowed {
+        id: "context-format",
+        kind: Kind::SpecLatitude,
+        summary: "Context blobs are each TPM's own format: integrity hash (vtpm SHA-256, libtpms SHA-512), largest \
+                  object and session context.",
+        reference: "Part 1, 27.2 Context Data (the contextBlob format is the TPM's); Part 2, 6.13 (TPM_PT_CONTEXT_*, TPM_PT_MAX_*_CONTEXT)",
+        applies: |d| property(d, &["CONTEXT_HASH", "CONTEXT_SYM", "CONTEXT_SYM_SIZE", "MAX_OBJECT_CONTEXT", "MAX_SESSION_CONTEXT"]),
+    },
+    Allowed {
+        id: "orderly-count",
+        kind: Kind::SpecLatitude,
+        summary: "How often orderly counters reach NV: vtpm commits every change (0), libtpms every 256th (255).",
+        reference: "Part 2, 6.13 (TPM_PT_ORDERLY_COUNT); Part 1, 34.2.4.3 (hybrid counter indices)",
+        applies: |d| property(d, &["ORDERLY_COUNT"]),
+    },
+    Allowed {
+        id: "command-set",
+        kind: Kind::SpecLatitude,
+        summary: "Commands one side implements and the other does not (vtpm: the v184/v185 commands, ACT_SetTimeout, \
+                  ECC_Encrypt/Decrypt, NV_DefineSpace2...; libtpms: CertifyX509) and the command counts.",
+        reference: "Part 3, 30.2.1 (TPM_CAP_COMMANDS lists the implemented commands; which are implemented is the profile's); \
+                    docs/command-coverage.md",
+        applies: |d| {
+            (starts(d, "command TPM2_") && one_side_only(d))
+                || property(d, &["TOTAL_COMMANDS", "LIBRARY_COMMANDS", "VENDOR_COMMANDS"])
+        },
+    },
+    Allowed {
+        id: "newer-revision-features",
+        kind: Kind::SpecRevision,
+        summary: "What only the newer revision has: authenticated countdown timers (TPM_RH_ACT_0, TPM_CAP_ACT), \
+                  TPM_PT_FIRMWARE_SVN/MAX_SVN, TPM_PT_ML_PARAMETER_SETS.",
+        reference: "Part 2, 6.12 TPM_CAP (TPM_CAP_ACT added in 1.59) and 6.13 TPM_PT (SVN and ML parameter-set properties of 184/185)",
+        applies: |d| {
+            property(d, &["FIRMWARE_SVN", "FIRMWARE_MAX_SVN", "ML_PARAMETER_SETS"])
+                || (d.what.starts_with("handle 0x400001") && d.what.ends_with("(vtpm only)"))
+                || (d.what == "GetCapability(capability 0x0A)" && rc(d) == Some((0, 0x2c4)))
+        },
+    },
+    Allowed {
+        id: "algorithm-set",
+        kind: Kind::SpecLatitude,
+        summary: "Algorithms, key sizes and curves one side implements: vtpm has ML-KEM/ML-DSA, RSA-4096, AES-192; \
+                  libtpms has TDES, SM2, ECMQV, Camellia, CMAC, P-192, P-224, P-521, BN-256/638, SM2-P256. Requests \
+                  for them succeed on one side and fail (TPM_RC_VALUE, TPM_RC_CURVE, TPM_RC_SYMMETRIC...) on the \
+                  other.",
+        reference: "Part 2, 6.3 TPM_ALG_ID and 6.4 TPM_ECC_CURVE (which algorithms and curves a TPM implements is its profile's); Part 3, 30.3 TPM2_TestParms",
+        applies: |d| {
+            let w = &d.what;
+            (starts(d, "algorithm TPM_ALG_") && one_side_only(d) && !has(d, "TPM_ALG_NULL"))
+                || (starts(d, "curve 0x") && one_side_only(d))
+                || property(d, &["LOADED_CURVES"])
+                || (rc(d).is_some()
+                    && ["RSA-4096", "AES-192", "CAMELLIA", "P-521", "BN P-256"].iter().any(|k| w.contains(k))
+                    && !w.contains("with"))
+        },
+    },
+    Allowed {
+        id: "alg-null-listed",
+        kind: Kind::SpecLatitude,
+        summary: "vtpm lists TPM_ALG_NULL (no attributes) in TPM_CAP_ALGS; libtpms does not.",
+        reference: "Part 2, 6.3 (\"TPM_ALG_KEYEDHASH and TPM_ALG_NULL are required of all TPM implementations\"); Part 3, 30.2.1 (TPM_CAP_ALGS)",
+        applies: |d| d.what == "algorithm TPM_ALG_NULL attributes (vtpm only)",
+    },
+    Allowed {
+        id: "tpma-algorithm-deprecated",
+        kind: Kind::SpecRevision,
+        summary: "TPMA_ALGORITHM of ECDSA: vtpm sets 'method' as well (0x501), libtpms does not (0x101). v185 \
+                  deprecates every TPMA_ALGORITHM bit (\"should be ignored\").",
+        reference: "Part 3 (v185), 30.2.1 (TPM_CAP_ALGS: \"All bits in the algorithm properties bit field (TPMA_ALGORITHM) were deprecated in Version 185 and should be ignored\"); Part 2, 8.2",
+        applies: |d| {
+            d.what == "algorithm TPM_ALG_ECDSA attributes"
+                && bytes(d) == Some((&[0, 0, 5, 1][..], &[0, 0, 1, 1][..]))
+        },
+    },
+    Allowed {
+        id: "pcr-policy-auth-groups",
+        kind: Kind::SpecLatitude,
+        summary: "Which PCRs belong to policy and authValue groups: none on vtpm (it refuses PCR_SetAuthPolicy and \
+                  PCR_SetAuthValue), PCR 20-22 on libtpms.",
+        reference: "Part 2, 6.14 TPM_PT_PCR (TPM_PT_PCR_POLICY, TPM_PT_PCR_AUTH: groups a platform specification defines); Part 3, 22.6-22.7",
+        applies: |d| d.what == "PCR property 0x13" || d.what == "PCR property 0x14",
+    },
+    Allowed {
+        id: "pcr-no-increment-set",
+        kind: Kind::SpecLatitude,
+        summary: "The PCRs declared in TPM_PT_PCR_NO_INCREMENT: vtpm 16, 20-23; libtpms 16, 21-23.",
+        reference: "Part 1, 14.9 (a platform-specific specification designates them); Part 2, 6.14",
+        applies: |d| d.what == "PCR property 0x11",
+    },
+    Allowed {
+        id: "nv-unwritten-octets",
+        kind: Kind::SpecLatitude,
+        summary: "Octets of an ordinary NV index that the first write did not cover read as 0x00 on vtpm and 0xFF on libtpms.",
+        reference: "Part 1, 34.2.6.2 NV Ordinary Index Update (\"Any octets not initialized by the first write will have a value of all zero or all one\")",
+        applies: |d| {
+            d.cc == 0x14E
+                && bytes(d).is_some_and(|(a, b)| {
+                    a.len() == b.len()
+                        && a.iter().zip(b).all(|(x, y)| x == y || (*x == 0 && *y == 0xFF))
+                })
+        },
+    },
+    Allowed {
+        id: "cfb-partial-block-iv",
+        kind: Kind::SpecLatitude,
+        summary: "EncryptDecrypt in CFB mode with a partial last block: the data agree; ivOut differs after the octets \
+                  used (vtpm pads it with zeros, as the TCG reference code does; libtpms returns OpenSSL's keystream \
+                  state).",
+        reference: "Part 3, 15.1 Table 64 (the CFB ivOut of a partial last block is not defined); TCG reference code CryptSymmetricEncrypt (pads with zeros)",
+        applies: |d| {
+            has(d, " CFB ")
+                && bytes(d).is_some_and(|(a, b)| {
+                    a.len() == b.len()
+                        && a.len() > 16
+                        && a[..a.len() - 15] == b[..b.len() - 15]
+                        && a[a.len() - 15..].iter().all(|x| *x == 0)
+                })
+        },
+    },
+    Allowed {
+        id: "private-blob-format",
+        kind: Kind::SpecLatitude,
+        summary: "TPM2B_PRIVATE from Create is opaque and differs in size: libtpms pads the authValue to the nameAlg \
+                  digest size and its sensitive area is 18 octets longer; only the TPM that made the blob loads it \
+                  (each TPM refuses the other's, as compared).",
+        reference: "Part 1, 23.6 Sensitive Area Encryption (the TPM encrypts and later decrypts its own sensitive areas)",
+        applies: |d| has(d, ": outPrivate size"),
+    },
+    Allowed {
+        id: "rc-parameter-choice",
+        kind: Kind::SpecLatitude,
+        summary: "The same error, with a different (or no) parameter number where it concerns two parameters: \
+                  TPM_RC_BINDING of a mismatched private part (vtpm names inPublic, libtpms none), TPM_RC_TYPE of a \
+                  sensitive of the wrong type (vtpm inPublic, libtpms inPrivate), TPM_RC_KEY_SIZE of a provided AES \
+                  key of the wrong size (vtpm inPublic, libtpms none).",
+        reference: "Part 3 (v185) no longer tabulates response codes per command; Part 2, 6.6 (format-one codes may carry a parameter)",
+        applies: |d| {
+            (d.cc == 0x167 && matches!(rc(d), Some((0x2e5, 0xa5)) | Some((0x2ca, 0x1ca))))
+                || ((d.cc == 0x131 || d.cc == 0x153) && rc(d) == Some((0x2c7, 0x87)))
+        },
+    },
+    Allowed {
+        id: "getcap-bad-handle-type",
+        kind: Kind::SpecLatitude,
+        summary: "GetCapability(TPM_CAP_HANDLES) of an undefined handle type: TPM_RC_VALUE on vtpm, TPM_RC_HANDLE on libtpms.",
+        reference: "Part 3, 30.2.1 (TPM_CAP_HANDLES: \"Any of the defined handle types is allowed\"; the code for others is not specified)",
+        applies: |d| d.what == "GetCapability(handles of type 0x05)" && rc(d) == Some((0x2c4, 0x2cb)),
+    },
+    Allowed {
+        id: "rsa-exponent",
+        kind: Kind::SpecLatitude,
+        summary: "RSA public exponent 3: vtpm accepts it (loads, and generates keys with it); libtpms refuses \
+                  (TPM_RC_VALUE / TPM_RC_RANGE).",
+        reference: "Part 2, 12.2.3.4 TPMS_RSA_PARMS (\"Support for other values is optional ... They may fail to load or generate the key if exponent is not zero\")",
+        applies: |d| has(d, "exponent 3") && matches!(rc(d), Some((0, 0x2c4)) | Some((0, 0x8d))),
+    },
+    // ---- libtpms departs from v185 -----------------------------------------
+    Allowed {
+        id: "bad-tag-rc",
+        kind: Kind::ReferenceDeviation,
+        summary: "A command tag other than TPM_ST_SESSIONS/TPM_ST_NO_SESSIONS: TPM_RC_BAD_TAG on vtpm, TPM_RC_VALUE on libtpms.",
+        reference: "Part 3, 5.2 Command Header Validation (TPM_ST_SESSIONS or TPM_ST_NO_SESSIONS, else TPM_RC_BAD_TAG)",
+        applies: |d| starts(d, "GetCapability, ") && has(d, "tag") && rc(d) == Some((0x1e, 0x84)),
+    },
+    Allowed {
+        id: "rsa-failure-rc",
+        kind: Kind::ReferenceDeviation,
+        summary: "RSA_Encrypt/RSA_Decrypt of a value not below the modulus, a bad padding or a wrong label: \
+                  TPM_RC_VALUE on vtpm, TPM_RC_FAILURE on libtpms (an OpenSSL error passed through).",
+        reference: "Part 3, 14.2.1 and 14.3.1 (\"If the padding checks fail, TPM_RC_VALUE is returned\")",
+        applies: |d| (d.cc == 0x159 || d.cc == 0x174) && rc(d) == Some((0x84, 0x101)),
+    },
+    Allowed {
+        id: "policynv-range-rc",
+        kind: Kind::ReferenceDeviation,
+        summary: "PolicyNV with offset + size past the end of the index: TPM_RC_NV_RANGE on vtpm, TPM_RC_SIZE (operandB) on libtpms.",
+        reference: "Part 3 (v185), 23.9.1 TPM2_PolicyNV (\"the TPM shall return an error (TPM_RC_NV_RANGE)\")",
+        applies: |d| rc_is(d, 0x149, 0x146, 0x1d5),
+    },
+    Allowed {
+        id: "storage-mode-cfb",
+        kind: Kind::ReferenceDeviation,
+        summary: "A storage key whose symmetric mode is not CFB: vtpm refuses it (TPM_RC_MODE); libtpms accepts it as a \
+                  primary (and refuses it as a child only because it differs from the parent's, TPM_RC_SYMMETRIC).",
+        reference: "Part 2, 11.1.7 TPMT_SYM_DEF_OBJECT (mode: \"When used in the parameter area of a parent object, this shall be TPM_ALG_CFB\")",
+        applies: |d| has(d, "storage key with a CTR symmetric") && matches!(rc(d), Some((0x2c9, 0)) | Some((0x2c9, 0x2d6))),
+    },
+    Allowed {
+        id: "sdo-with-data",
+        kind: Kind::ReferenceDeviation,
+        summary: "CreatePrimary with sensitiveDataOrigin SET and data provided: vtpm refuses (TPM_RC_ATTRIBUTES), libtpms accepts.",
+        reference: "Part 3, 12.1.1 (\"sensitiveDataOrigin ... shall be SET if inSensitive.data is an Empty Buffer and CLEAR if not ... or the TPM shall return TPM_RC_ATTRIBUTES\")",
+        applies: |d| d.what == "CreatePrimary(sensitiveDataOrigin with data)" && rc(d) == Some((0x2c2, 0)),
+    },
+    // ---- vtpm bugs (reported) ---------------------------------------------
+    Allowed {
+        id: "bug-clock-update-missing",
+        kind: Kind::VtpmBug,
+        summary: "vtpm does not report TPM_PT_CLOCK_UPDATE.",
+        reference: "Part 2, 10.10.2 Clock (\"The update rate of the non-volatile portion of Clock shall be reported by ... TPM_PT_CLOCK_UPDATE\")",
+        applies: |d| d.what == "property TPM_PT_CLOCK_UPDATE (libtpms only)",
+    },
+    Allowed {
+        id: "bug-tpma-cc-modifiers",
+        kind: Kind::VtpmBug,
+        summary: "TPMA_CC lacks 'extensive' for HierarchyControl, ChangeEPS, ChangePPS, Clear ({NV E}) and 'nv' for \
+                  SelfTest, IncrementalSelfTest, StirRandom ({NV}).",
+        reference: "Part 3, 4.2.6-4.2.8 and each command's table (TPM_CC_Clear {NV E}, TPM_CC_SelfTest {NV}, ...); Part 2, 8.9 TPMA_CC",
+        applies: |d| {
+            ["HIERARCHYCONTROL", "CHANGEEPS", "CHANGEPPS", "CLEAR", "SELFTEST", "INCREMENTALSELFTEST", "STIRRANDOM"]
+                .iter()
+                .any(|c| d.what == format!("command TPM2_{c} TPMA_CC"))
+                && bytes(d).is_some_and(|(a, b)| {
+                    a.len() == 4 && b.len() == 4 && a[0] == b[0] && a[2..] == b[2..] && (a[1] | 0xC0) == b[1] | 0xC0 && a[1] != b[1]
+                })
+        },
+    },
+    Allowed {
+        id: "bug-startup-clear-orderly",
+        kind: Kind::VtpmBug,
+        summary: "TPMA_STARTUP_CLEAR.orderly is CLEAR on vtpm after a Startup that followed a matching Shutdown (and \
+                  after the first Startup of a new TPM): vtpm derives it from the orderly state that Startup has \
+                  already reset.",
+        reference: "Part 2, 8.7 TPMA_STARTUP_CLEAR (orderly: SET when \"the TPM received a TPM2_Shutdown() and a matching TPM2_Startup()\")",
+        applies: |d| {
+            (d.what == "property TPM_PT_STARTUP_CLEAR"
+                || d.what.starts_with("GetCapability(TPM_PT_STARTUP_CLEAR) after an orderly restart"))
+                && bytes(d).is_some_and(|(a, b)| {
+                    a.len() == b.len() && a.len() >= 4 && a[..a.len() - 4] == b[..b.len() - 4] && {
+                        let (x, y) = (&a[a.len() - 4..], &b[b.len() - 4..]);
+                        x[0] | 0x80 == y[0] && x[1..] == y[1..]
+                    }
+                })
+        },
+    },
+    Allowed {
+        id: "bug-pcr-no-increment-ignored",
+        kind: Kind::VtpmBug,
+        summary: "vtpm increments pcrUpdateCounter for every PCR_Extend/PCR_Reset/PCR_Event, including PCRs it lists \
+                  in TPM_PT_PCR_NO_INCREMENT (16, 20-23) and an extend of no bank.",
+        reference: "Part 1, 14.9 (updates of the PCRs in TPM_PT_PCR_NO_INCREMENT do not change pcrUpdateCounter)",
+        applies: |d| {
+            has(d, ": pcrUpdateCounter")
+                && bytes(d) == Some((&b"changed"[..], &b"unchanged"[..]))
+                && (has(d, "extending 16 alone")
+                    || has(d, "extending 23 alone")
+                    || has(d, "resetting 16 alone")
+                    || has(d, "extending no bank")
+                    || pcr_locality(d).is_some_and(|(n, _, _)| [16, 21, 22, 23].contains(&n)))
+        },
+    },
+    Allowed {
+        id: "bug-pcr-reset-locality",
+        kind: Kind::VtpmBug,
+        summary: "vtpm lets locality 3 reset PCR 20-22 and locality 4 reset PCR 16-23 (TPM_PT_PCR_RESET_L3/L4 say so); \
+                  libtpms refuses (TPM_RC_LOCALITY), as the reference's PC Client table does (reset 16/23: localities \
+                  0-3; 20-22: localities 2 and 4, and PCR_Reset is never allowed at locality 4 on a DRTM TPM). The \
+                  values read afterwards differ accordingly.",
+        reference: "PC Client PTP PCR attributes as implemented by the TCG reference (PCR.c s_initAttributes, PCRIsResetAllowed); \
+                    vtpm-core/src/state/pcr.rs claims that table",
+        applies: |d| {
+            if d.what == "PCR property 0x8" || d.what == "PCR property 0xa" {
+                return true;
+            }
+            if let Some(rest) = d.what.strip_prefix("PCR_Reset(") {
+                let ok_rc = d.cc == 0x13D && rc(d) == Some((0, RC_LOCALITY));
+                let target = rest.split_once(") at locality ").and_then(|(n, l)| Some((n.parse::<u32>().ok()?, l.parse::<u32>().ok()?)));
+                return ok_rc && matches!(target, Some((20..=22, 3)) | Some((16..=23, 4)));
+            }
+            match pcr_locality(d) {
+                Some((n, "reset", 3)) => (20..=22).contains(&n),
+                Some((n, "reset", 4)) => (16..=23).contains(&n),
+                Some((n, "extend", 4)) => (20..=22).contains(&n) && has(d, "selection and values"),
+                _ => false,
+            }
+        },
+    },
+    Allowed {
+        id: "bug-ticket-hmac-alg",
+        kind: Kind::VtpmBug,
+        summary: "vtpm computes TPMT_TK_HASHCHECK (Hash, SequenceComplete) with the digest's hash and TPMT_TK_CREATION \
+                  with the object's nameAlg instead of the context integrity hash (its TPM_PT_CONTEXT_HASH, SHA-256): \
+                  20-, 48- or 64-octet tickets where 32 are due. (Its TPMT_TK_VERIFIED and TPMT_TK_AUTH are right.)",
+        reference: "Part 2, 10.6.3 TPMT_TK_CREATION eq. (4) and 10.6.7 TPMT_TK_HASHCHECK eq. (7): HMAC_contextAlg",
+        applies: |d| {
+            has(d, "ticket HMAC size")
+                && bytes(d).is_some_and(|(a, b)| {
+                    a.ends_with(b"context hash size 32") && b == b"an HMAC of the context hash size"
+                })
+        },
+    },
+    Allowed {
+        id: "bug-external-qualified-name",
+        kind: Kind::VtpmBug,
+        summary: "ReadPublic of a LoadExternal'd object: vtpm's qualifiedName is H(hierarchy handle || Name); it should \
+                  be the Name (libtpms returns the Name).",
+        reference: "Part 3, 12.3.1 TPM2_LoadExternal (\"The Qualified Name for the object will be the same as its Name\")",
+        applies: |d| starts(d, "ReadPublic after LoadExternal(") && d.what.ends_with(": qualifiedName"),
+    },
+    Allowed {
+        id: "bug-loadexternal-public-checks",
+        kind: Kind::VtpmBug,
+        summary: "LoadExternal accepts public areas libtpms refuses: an RSA modulus shorter than keyBits, an ECC point \
+                  of the wrong size or not on the curve (TPM_RC_KEY / TPM_RC_ECC_POINT on inPublic), a KEYEDHASH or \
+                  SYMCIPHER unique that is not the nameAlg digest size.",
+        reference: "Part 3, 12.3.1 TPM2_LoadExternal (\"the TPM will verify that the public key is on the curve of the key before the public area is used\"); \
+                    Part 3, 12.1.1 eq. (1) (unique = H_nameAlg(seedValue || sensitive)); Part 2, 12.2.3.2 TPMU_PUBLIC_ID",
+        applies: |d| {
+            d.cc == 0x167
+                && matches!(rc(d), Some((0, 0x2dc)) | Some((0, 0x2e7)))
+                && ["KEYEDHASH public", "SYMCIPHER public", "short modulus", "not on the curve", "P-384 sized point", "33-octet unique"]
+                    .iter()
+                    .any(|k| d.what.contains(k))
+        },
+    },
+    Allowed {
+        id: "bug-object-attribute-rules",
+        kind: Kind::VtpmBug,
+        summary: "vtpm loads or creates objects whose attributes and scheme are inconsistent: a signing scheme on a \
+                  decrypt-only key, sign and decrypt both SET with an HMAC scheme (tpm2_loadexternal -G hmac's \
+                  default), a restricted signing key without a scheme, a restricted decryption key without a \
+                  symmetric definition, a SYMCIPHER with neither sign nor decrypt, a data object with no data.",
+        reference: "Part 2, 8.3 TPMA_OBJECT (creation rules) and Part 3, 12.1.1 (\"If sign and decrypt are both CLEAR or both SET and the scheme ... is not TPM_ALG_NULL, the TPM shall return TPM_RC_SCHEME\"; keyedHash: empty data with sign and decrypt CLEAR → TPM_RC_ATTRIBUTES; \"If the Object is not a keyedHash object, and the sign and encrypt attributes are CLEAR, ... TPM_RC_ATTRIBUTES\"); Part 3, 12.3.1 (LoadExternal applies the same consistency checks)",
+        applies: |d| {
+            (d.cc == 0x167 && matches!(rc(d), Some((0, 0x2d2)) | Some((0, 0x2d6)) | Some((0, 0x2c2))))
+                || ((d.cc == 0x131 || d.cc == 0x153) && has(d, "sealed data with no data") && rc(d) == Some((0, 0x2c2)))
+        },
+    },
+    Allowed {
+        id: "bug-sensitive-size-checks",
+        kind: Kind::VtpmBug,
+        summary: "vtpm accepts a provided AES key shorter than keyBits (LoadExternal) and HMAC keys longer than the \
+                  hash's block size (LoadExternal, Create, CreatePrimary); libtpms refuses (TPM_RC_KEY_SIZE / TPM_RC_SIZE).",
+        reference: "Part 3, 12.3.1 TPM2_LoadExternal (\"The TPM will validate that the size of the key in the sensitive area is consistent with the size indicated in the public area ... TPM_RC_KEY_SIZE\"); Part 1, 24.7.5.1 (\"A user provided HMAC key is not allowed to be larger than the smaller of the block size of the hash algorithm or 128 octets\")",
+        applies: |d| {
+            (d.cc == 0x167 && rc(d) == Some((0, 0x1c7)) && (has(d, "key of 15 octets") || has(d, "128-octet key")))
+                || ((d.cc == 0x131 || d.cc == 0x153) && has(d, "HMAC key of 65 octets") && rc(d) == Some((0, 0x95)))
+        },
+    },
+    Allowed {
+        id: "bug-asymmetric-data-rc",
+        kind: Kind::VtpmBug,
+        summary: "Create/CreatePrimary of an asymmetric key with inSensitive.data: vtpm answers TPM_RC_SIZE, v185 asks \
+                  TPM_RC_VALUE (libtpms: TPM_RC_ATTRIBUTES, the older text).",
+        reference: "Part 3 (v185), 12.1.1 (\"If the Object is an asymmetric key: If inSensitive.sensitive.data is not the Empty Buffer, then the TPM shall return TPM_RC_VALUE\")",
+        applies: |d| has(d, "asymmetric key with data") && rc(d) == Some((0x2d5, 0x2c2)),
+    },
+    Allowed {
+        id: "bug-storage-child-symmetric",
+        kind: Kind::VtpmBug,
+        summary: "Create of a storage key (fixedParent) whose symmetric definition differs from its parent's: vtpm \
+                  creates it, libtpms refuses (TPM_RC_SYMMETRIC).",
+        reference: "Part 3, 12.1.1 (\"If the object being created is a Storage Key and fixedParent is SET ... the symmetric algorithms and parameters of inPublic are required to match those of the parent ... TPM_RC_SYMMETRIC\")",
+        applies: |d| d.cc == 0x153 && has(d, " storage under the ") && rc(d) == Some((0, 0x2d6)),
+    },
+    Allowed {
+        id: "bug-tpm2b-data-size",
+        kind: Kind::VtpmBug,
+        summary: "vtpm limits TPM2B_DATA to 64 octets (MAX_DIGEST); it holds sizeof(TPMT_HA) = 66. Quote with 66 octets \
+                  of qualifyingData: TPM_RC_SIZE on vtpm. (vtpm-core/src/wire/types.rs Data2b; also outsideInfo.)",
+        reference: "Part 2, 10.3.3 TPM2B_DATA (buffer[size]{:sizeof(TPMT_HA)})",
+        applies: |d| has(d, "66 octets of qualifying data") && rc(d) == Some((0x1d5, 0)),
+    },
+    Allowed {
+        id: "bug-ticket-tag-unchecked",
+        kind: Kind::VtpmBug,
+        summary: "PolicyAuthorize does not check the tag of checkTicket when unmarshalling it (TPM_ST_CREATION is \
+                  accepted in a trial session; a real session fails later on approvedPolicy instead); libtpms answers \
+                  TPM_RC_TAG on checkTicket.",
+        reference: "Part 2, 10.6.5 TPMT_TK_VERIFIED (tag: TPM_ST_VERIFIED, #TPM_RC_TAG); Part 3, 23.16.1 (\"The unmarshaling process requires that a proper TPMT_TK_VERIFIED be provided\")",
+        applies: |d| {
+            has(d, "TPM_ST_CREATION")
+                && (rc(d) == Some((0, 0x4d7))
+                    || rc(d) == Some((0x1c4, 0x4d7))
+                    || (d.cc == 0x189 && bytes(d).is_some()))
+        },
+    },
+    Allowed {
+        id: "bug-policyauthorize-invalid-ticket-rc",
+        kind: Kind::VtpmBug,
+        summary: "PolicyAuthorize with a ticket that does not verify: TPM_RC_TICKET (checkTicket) on vtpm; v185 asks \
+                  TPM_RC_POLICY (libtpms: TPM_RC_VALUE on checkTicket, the older reference).",
+        reference: "Part 3 (v185), 23.16.1 (\"If the ticket is not valid, the TPM shall return TPM_RC_POLICY\")",
+        applies: |d| rc_is(d, 0x16A, 0x4e0, 0x4c4),
+    },
+    // ---- consequences -----------------------------------------------------
+    Allowed {
+        id: "trace-consequence",
+        kind: Kind::Consequence,
+        summary: "In the tpm2-tools replay, a command that uses a handle or blob made by an earlier command that \
+                  succeeded on one engine only (itself explained) fails on the other.",
+        reference: "follows from the earlier difference",
+        applies: |d| d.what.contains(CONSEQUENCE),
+    },
+];
+
+/// The entry that explains `d`, if any.
+pub fn explain(d: &Diff) -> Option<&'static Allowed> {
+    ALLOWED.iter().find(|a| (a.applies)(d))
+}
