@@ -368,40 +368,6 @@ pub static ALLOWED: &[Allowed] = &[
         },
     },
     Allowed {
-        id: "bug-startup-clear-orderly",
-        kind: Kind::VtpmBug,
-        summary: "TPMA_STARTUP_CLEAR.orderly is CLEAR on vtpm after a Startup that followed a matching Shutdown (and \
-                  after the first Startup of a new TPM): vtpm derives it from the orderly state that Startup has \
-                  already reset.",
-        reference: "Part 2, 8.7 TPMA_STARTUP_CLEAR (orderly: SET when \"the TPM received a TPM2_Shutdown() and a matching TPM2_Startup()\")",
-        applies: |d| {
-            (d.what == "property TPM_PT_STARTUP_CLEAR"
-                || d.what.starts_with("GetCapability(TPM_PT_STARTUP_CLEAR) after an orderly restart"))
-                && bytes(d).is_some_and(|(a, b)| {
-                    a.len() == b.len() && a.len() >= 4 && a[..a.len() - 4] == b[..b.len() - 4] && {
-                        let (x, y) = (&a[a.len() - 4..], &b[b.len() - 4..]);
-                        x[0] | 0x80 == y[0] && x[1..] == y[1..]
-                    }
-                })
-        },
-    },
-    Allowed {
-        id: "bug-pcr-no-increment-ignored",
-        kind: Kind::VtpmBug,
-        summary: "vtpm increments pcrUpdateCounter for every PCR_Extend/PCR_Reset/PCR_Event, including PCRs it lists \
-                  in TPM_PT_PCR_NO_INCREMENT (16, 20-23) and an extend of no bank.",
-        reference: "Part 1, 14.9 (updates of the PCRs in TPM_PT_PCR_NO_INCREMENT do not change pcrUpdateCounter)",
-        applies: |d| {
-            has(d, ": pcrUpdateCounter")
-                && bytes(d) == Some((&b"changed"[..], &b"unchanged"[..]))
-                && (has(d, "extending 16 alone")
-                    || has(d, "extending 23 alone")
-                    || has(d, "resetting 16 alone")
-                    || has(d, "extending no bank")
-                    || pcr_locality(d).is_some_and(|(n, _, _)| [16, 21, 22, 23].contains(&n)))
-        },
-    },
-    Allowed {
         id: "bug-pcr-reset-locality",
         kind: Kind::VtpmBug,
         summary: "vtpm lets locality 3 reset PCR 20-22 and locality 4 reset PCR 16-23 (TPM_PT_PCR_RESET_L3/L4 say so); \
@@ -506,34 +472,12 @@ pub static ALLOWED: &[Allowed] = &[
         applies: |d| d.cc == 0x153 && has(d, " storage under the ") && rc(d) == Some((0, 0x2d6)),
     },
     Allowed {
-        id: "bug-tpm2b-data-size",
-        kind: Kind::VtpmBug,
-        summary: "vtpm limits TPM2B_DATA to 64 octets (MAX_DIGEST); it holds sizeof(TPMT_HA) = 66. Quote with 66 octets \
-                  of qualifyingData: TPM_RC_SIZE on vtpm. (vtpm-core/src/wire/types.rs Data2b; also outsideInfo.)",
-        reference: "Part 2, 10.3.3 TPM2B_DATA (buffer[size]{:sizeof(TPMT_HA)})",
-        applies: |d| has(d, "66 octets of qualifying data") && rc(d) == Some((0x1d5, 0)),
-    },
-    Allowed {
-        id: "bug-ticket-tag-unchecked",
-        kind: Kind::VtpmBug,
-        summary: "PolicyAuthorize does not check the tag of checkTicket when unmarshalling it (TPM_ST_CREATION is \
-                  accepted in a trial session; a real session fails later on approvedPolicy instead); libtpms answers \
-                  TPM_RC_TAG on checkTicket.",
-        reference: "Part 2, 10.6.5 TPMT_TK_VERIFIED (tag: TPM_ST_VERIFIED, #TPM_RC_TAG); Part 3, 23.16.1 (\"The unmarshaling process requires that a proper TPMT_TK_VERIFIED be provided\")",
-        applies: |d| {
-            has(d, "TPM_ST_CREATION")
-                && (rc(d) == Some((0, 0x4d7))
-                    || rc(d) == Some((0x1c4, 0x4d7))
-                    || (d.cc == 0x189 && bytes(d).is_some()))
-        },
-    },
-    Allowed {
-        id: "bug-policyauthorize-invalid-ticket-rc",
-        kind: Kind::VtpmBug,
-        summary: "PolicyAuthorize with a ticket that does not verify: TPM_RC_TICKET (checkTicket) on vtpm; v185 asks \
-                  TPM_RC_POLICY (libtpms: TPM_RC_VALUE on checkTicket, the older reference).",
+        id: "policyauthorize-invalid-ticket-rc",
+        kind: Kind::SpecRevision,
+        summary: "PolicyAuthorize with a ticket that does not verify: TPM_RC_POLICY on vtpm (v185); libtpms answers \
+                  TPM_RC_VALUE on checkTicket (the older text).",
         reference: "Part 3 (v185), 23.16.1 (\"If the ticket is not valid, the TPM shall return TPM_RC_POLICY\")",
-        applies: |d| rc_is(d, 0x16A, 0x4e0, 0x4c4),
+        applies: |d| rc_is(d, 0x16A, 0x126, 0x4c4),
     },
     // ---- consequences -----------------------------------------------------
     Allowed {

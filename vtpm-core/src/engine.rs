@@ -242,6 +242,7 @@ impl<P: Platform> Tpm<P> {
             active_banks: Vec::new(),
             objects: Default::default(),
             sessions: Default::default(),
+            startup_orderly: false,
             command_audit_digest: Vec::new(),
             exclusive_audit_session: None,
             time_epoch: 0,

@@ -957,7 +957,8 @@ fn part3_26_pp_commands_set_algorithm_set_set_capability_vendor_test() {
     assert_eq!(r.rc, Rc::SUCCESS);
     assert_eq!(r.b2(), Vec::<u8>::new());
     assert_eq!(
-        run(&mut t, &Cmd::new(0x2000_0000).b2(&[0; 65]), false).rc,
+        // TPM2B_DATA holds up to sizeof(TPMT_HA) = 66 octets.
+        run(&mut t, &Cmd::new(0x2000_0000).b2(&[0; 67]), false).rc,
         Rc::SIZE.param(1)
     );
     // Other vendor codes are not commands.

@@ -165,7 +165,7 @@ pub fn property(ctx: &Ctx<'_>, p: u32) -> Option<u32> {
         pt::FIRMWARE_MAX_SVN => 0,
         pt::ML_PARAMETER_SETS => super::pqc::ml_parameter_sets(c),
         pt::PERMANENT => permanent_attributes(ctx),
-        pt::STARTUP_CLEAR => ctx.v.startup_clear.bits(ctx.p.orderly.is_orderly()),
+        pt::STARTUP_CLEAR => ctx.v.startup_clear.bits(ctx.v.startup_orderly),
         pt::HR_NV_INDEX => sat(ctx.p.nv.len()),
         pt::HR_LOADED => sat(loaded_sessions),
         pt::HR_LOADED_AVAIL => sat(c.max_loaded_sessions.saturating_sub(loaded_sessions)),
@@ -469,13 +469,7 @@ fn pcr_property(p: u32) -> Option<PcrBitmap> {
         pt_pcr::RESET_L3 => loc(3, false),
         pt_pcr::EXTEND_L4 => loc(4, true),
         pt_pcr::RESET_L4 => loc(4, false),
-        pt_pcr::NO_INCREMENT => {
-            let mut b = PcrBitmap::default();
-            (16..=23)
-                .filter(|&i| i != 17 && i != 18 && i != 19)
-                .for_each(|i| b.set(i));
-            b
-        }
+        pt_pcr::NO_INCREMENT => pcr::bitmap_where(|_, _| true).intersect(pcr::is_no_increment),
         pt_pcr::DRTM_RESET => pcr::bitmap_where(|_, _| true).intersect(pcr::is_drtm_reset),
         pt_pcr::POLICY | pt_pcr::AUTH => PcrBitmap::default(),
         _ => return None,

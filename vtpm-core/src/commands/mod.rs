@@ -302,6 +302,7 @@ pub static TABLE: &[CommandDef] = &[
         name: "HierarchyControl",
         handles: &[h(Permanent(HIERARCHY), User)],
         nv: true,
+        extensive: true,
         run: dispatch::<hierarchy::HierarchyControl>,
         ..BASE
     },
@@ -321,6 +322,7 @@ pub static TABLE: &[CommandDef] = &[
         name: "ChangeEPS",
         handles: &[h(Permanent(PLATFORM), User)],
         nv: true,
+        extensive: true,
         run: dispatch::<hierarchy::ChangeEps>,
         ..BASE
     },
@@ -329,6 +331,7 @@ pub static TABLE: &[CommandDef] = &[
         name: "ChangePPS",
         handles: &[h(Permanent(PLATFORM), User)],
         nv: true,
+        extensive: true,
         run: dispatch::<hierarchy::ChangePps>,
         ..BASE
     },
@@ -337,6 +340,7 @@ pub static TABLE: &[CommandDef] = &[
         name: "Clear",
         handles: &[h(Permanent(CLEAR_AUTH), User)],
         nv: true,
+        extensive: true,
         run: dispatch::<hierarchy::Clear>,
         ..BASE
     },

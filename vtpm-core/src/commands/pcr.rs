@@ -34,8 +34,13 @@ fn locality_allowed(locality: u8, mask: u8) -> bool {
     locality < 5 && mask & (1u8 << locality) != 0
 }
 
-fn bump_counter(ctx: &mut Ctx<'_>) {
-    ctx.v.pcr_update_counter = ctx.v.pcr_update_counter.wrapping_add(1);
+/// Count a PCR change (Part 1, 14.9): PCRs with the PC client
+/// "no increment" attribute (16, 20-23, reported in
+/// TPM_PT_PCR_NO_INCREMENT) do not move pcrUpdateCounter.
+fn bump_counter_for(ctx: &mut Ctx<'_>, pcr: usize) {
+    if !pcr::is_no_increment(pcr) {
+        ctx.v.pcr_update_counter = ctx.v.pcr_update_counter.wrapping_add(1);
+    }
 }
 
 tpm_params! {
@@ -62,10 +67,14 @@ impl Command for PcrExtend {
         if !may_extend(ctx, i) {
             return Err(Rc::LOCALITY);
         }
+        let mut changed = false;
         for d in &input.digests.0 {
+            changed |= ctx.v.pcrs.bank(d.alg).is_some();
             ctx.v.pcrs.extend(d.alg, i, &d.digest);
         }
-        bump_counter(ctx);
+        if changed {
+            bump_counter_for(ctx, i);
+        }
         Ok(NoParams)
     }
 }
@@ -117,7 +126,9 @@ impl Command for PcrEvent {
             for d in &digests {
                 ctx.v.pcrs.extend(d.alg, i, &d.digest);
             }
-            bump_counter(ctx);
+            if !digests.is_empty() {
+                bump_counter_for(ctx, i);
+            }
         }
         Ok(PcrEventOut {
             digests: DigestValues(digests),
@@ -285,7 +296,7 @@ impl Command for PcrReset {
             return Err(Rc::LOCALITY);
         }
         ctx.v.pcrs.set_all(i, 0);
-        bump_counter(ctx);
+        bump_counter_for(ctx, i);
         Ok(NoParams)
     }
 }

@@ -844,14 +844,16 @@ impl Command for PolicyAuthorize {
         if key_name.len() != 2usize.saturating_add(key_alg.digest_size()) {
             return Err(Rc::SIZE.param(3));
         }
+        // checkTicket must be a TPMT_TK_VERIFIED even in a trial session
+        // (its unmarshalling checks the tag, Part 2, 10.6.5).
+        if input.check_ticket.tag != st::VERIFIED {
+            return Err(Rc::TAG.param(4));
+        }
         let trial = policy_session(ctx, sh)?.trial;
         if !trial {
             let current = policy_session(ctx, sh)?.policy_digest.clone();
             if input.approved_policy.as_slice() != current.as_slice() {
                 return Err(Rc::VALUE.param(1));
-            }
-            if input.check_ticket.tag != st::VERIFIED {
-                return Err(Rc::TAG.param(4));
             }
             let a_hash = key_alg.digest_parts(&[
                 input.approved_policy.as_slice(),
@@ -859,7 +861,8 @@ impl Command for PolicyAuthorize {
             ]);
             if !super::signature::verified_ticket_valid(ctx, &input.check_ticket, &a_hash, key_name)
             {
-                return Err(Rc::TICKET.param(4));
+                // v185 Part 3, 23.16.1: an invalid ticket is TPM_RC_POLICY.
+                return Err(Rc::POLICY);
             }
         }
         let s = policy_session(ctx, sh)?;

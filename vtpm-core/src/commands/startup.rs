@@ -94,6 +94,7 @@ impl Command for Startup {
         // An unorderly shutdown after a DA-protected authValue was used
         // counts as one authorization failure (Part 1, 19.8.6), so that
         // cutting the power cannot be used to try passwords for free.
+        ctx.v.startup_orderly = ctx.p.orderly.is_orderly();
         if ctx.p.orderly == Orderly::DaUsed && ctx.p.recovery_time != 0 {
             ctx.p.failed_tries = ctx.p.failed_tries.saturating_add(1);
         }

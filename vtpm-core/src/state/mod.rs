@@ -354,6 +354,9 @@ pub struct VolatileState {
     /// Active sessions by handle: loaded (Some) or saved (None, with the
     /// sequence number of the one context that may be loaded).
     pub sessions: alloc::collections::BTreeMap<u32, SessionSlot>,
+    /// The last Startup followed a matching orderly Shutdown
+    /// (`TPMA_STARTUP_CLEAR.orderly`).
+    pub startup_orderly: bool,
     /// The command audit digest; empty when reset (Part 1, 22.3).
     pub command_audit_digest: Vec<u8>,
     /// The session that is the exclusive audit session, if any.

@@ -45,6 +45,13 @@ pub const fn is_state_saved(pcr: usize) -> bool {
     pcr < 16
 }
 
+/// PC client PCRs whose changes do not increment pcrUpdateCounter
+/// (TPM_PT_PCR_NO_INCREMENT): 16 and 21-23, as in the reference's
+/// PC client attribute table (checked against libtpms by vtpm-difftest).
+pub const fn is_no_increment(pcr: usize) -> bool {
+    pcr == 16 || (pcr >= 21 && pcr <= 23)
+}
+
 /// PCRs reset by a DRTM event (_TPM_Hash_Start): 17-22.
 pub const fn is_drtm_reset(pcr: usize) -> bool {
     pcr >= 17 && pcr <= 22

@@ -60,8 +60,8 @@ impl<const MAX: usize> Marshal for Tpm2b<MAX> {
 
 /// `TPM2B_DIGEST` (and `TPM2B_NONCE`, `TPM2B_AUTH`, `TPM2B_OPERAND`).
 pub type Digest2b = Tpm2b<{ sizes::MAX_DIGEST }>;
-/// `TPM2B_DATA`.
-pub type Data2b = Tpm2b<{ sizes::MAX_DIGEST }>;
+/// `TPM2B_DATA`: up to sizeof(TPMT_HA) octets (Part 2, 10.3.3).
+pub type Data2b = Tpm2b<{ sizes::MAX_DIGEST + 2 }>;
 /// `TPM2B_MAX_BUFFER`.
 pub type MaxBuffer2b = Tpm2b<{ sizes::MAX_DIGEST_BUFFER }>;
 /// `TPM2B_EVENT`.
