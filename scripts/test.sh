@@ -12,7 +12,7 @@
 #   clippy   cargo clippy --workspace --all-targets -- -D warnings
 #   build    cargo build --workspace (dev profile, includes vtpm-host-sim)
 #   test     cargo test --workspace: unit tests, the end-to-end tests with
-#            tpm2-tools over both TCTIs (tests/tests/e2e_tpm2_tools.rs) and
+#            tpm2-tools over both TCTIs and the --svsm route (tests/tests/e2e_tpm2_tools.rs) and
 #            the fuzz corpus replay (tests/tests/fuzz_replay.rs)
 #   nostd    the no_std link check (tests/nostd-link): build it in release
 #            mode, print its stripped size, run it
@@ -224,7 +224,7 @@ for i in "${!STEP_NAMES[@]}"; do
     printf '  %-8s %-12s %5ss\n' "${STEP_NAMES[$i]}" "${STEP_STATUS[$i]}" "${STEP_SECS[$i]}"
     [ "${STEP_STATUS[$i]}" = PASS ] || nfail=$((nfail + 1))
 done
-echo "  end-to-end tests (tpm2-tools, both TCTIs): ${e2e:-did not run}"
+echo "  end-to-end tests (tpm2-tools: mssim, swtpm, SVSM route): ${e2e:-did not run}"
 nostd_size=$(sed -n 's/^no_std link check: stripped size \([0-9]*\) bytes.*/\1/p' "$LOGS/nostd.log" 2>/dev/null)
 [ -n "$nostd_size" ] && echo "  no_std link binary, stripped: $nostd_size bytes"
 echo "  wall time: $((SECONDS - T_ALL))s; logs: $LOGS"

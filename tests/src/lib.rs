@@ -39,13 +39,16 @@ pub enum Tcti {
     /// swtpm: raw commands on the data port, swtpm control channel on
     /// port + 1.
     Swtpm,
+    /// mssim TCTI with the simulator's `--svsm` route: every command goes
+    /// through the vtpm-svsm protocol handler over a simulated guest page.
+    MssimSvsm,
 }
 
 impl Tcti {
     /// The name used for `--protocol` and in the TCTI string.
     pub fn name(self) -> &'static str {
         match self {
-            Tcti::Mssim => "mssim",
+            Tcti::Mssim | Tcti::MssimSvsm => "mssim",
             Tcti::Swtpm => "swtpm",
         }
     }
@@ -263,6 +266,9 @@ impl Sim {
                 .arg("info");
             if manufacture {
                 cmd.arg("--manufacture");
+            }
+            if tcti == Tcti::MssimSvsm {
+                cmd.arg("--svsm");
             }
             if tcti == Tcti::Swtpm {
                 // tcti-swtpm sends no CMD_INIT: the TPM must be powered on

@@ -1,6 +1,7 @@
 //! End to end: tpm2-tools against `vtpm-host-sim`, through both TCTIs.
 //!
-//! Every scenario runs twice, once per TCTI (`<scenario>_mssim` with
+//! Every scenario runs three times: once per TCTI, and once more with
+//! mssim through the simulator's `--svsm` route. Per TCTI (`<scenario>_mssim` with
 //! `--protocol mssim` and `mssim:host=127.0.0.1,port=P`, `<scenario>_swtpm`
 //! with `--protocol swtpm` and `swtpm:host=127.0.0.1,port=P`), each on its
 //! own freshly manufactured simulator. The tests check values (digests,
@@ -18,7 +19,7 @@ use vtpm_tests::{hex, unhex, Sim, Tcti};
 
 /// One test per TCTI for a scenario `fn(Tcti)`.
 macro_rules! per_tcti {
-    ($scenario:ident, $mssim:ident, $swtpm:ident) => {
+    ($scenario:ident, $mssim:ident, $swtpm:ident, $svsm:ident) => {
         #[test]
         fn $mssim() {
             $scenario(Tcti::Mssim);
@@ -26,6 +27,10 @@ macro_rules! per_tcti {
         #[test]
         fn $swtpm() {
             $scenario(Tcti::Swtpm);
+        }
+        #[test]
+        fn $svsm() {
+            $scenario(Tcti::MssimSvsm);
         }
     };
 }
@@ -104,7 +109,7 @@ fn startup(tcti: Tcti) {
         );
     }
 }
-per_tcti!(startup, startup_mssim, startup_swtpm);
+per_tcti!(startup, startup_mssim, startup_swtpm, startup_svsm_route);
 
 // ---------------------------------------------------------------- random
 
@@ -128,7 +133,12 @@ fn getrandom(tcti: Tcti) {
     assert_eq!(bytes.len(), 32);
     assert!(bytes.iter().any(|&b| b != 0), "32 zero bytes of randomness");
 }
-per_tcti!(getrandom, getrandom_mssim, getrandom_swtpm);
+per_tcti!(
+    getrandom,
+    getrandom_mssim,
+    getrandom_swtpm,
+    getrandom_svsm_route
+);
 
 fn stirrandom(tcti: Tcti) {
     let sim = started(tcti);
@@ -140,7 +150,12 @@ fn stirrandom(tcti: Tcti) {
     assert_eq!(a.trim().len(), 16, "{a:?}");
     assert_ne!(a, b);
 }
-per_tcti!(stirrandom, stirrandom_mssim, stirrandom_swtpm);
+per_tcti!(
+    stirrandom,
+    stirrandom_mssim,
+    stirrandom_swtpm,
+    stirrandom_svsm_route
+);
 
 // ---------------------------------------------------------------- PCRs
 
@@ -168,7 +183,12 @@ fn pcrextend(tcti: Tcti) {
     // Another PCR is untouched.
     assert_eq!(pcr(&sim, "sha256", 15), vec![0; 32]);
 }
-per_tcti!(pcrextend, pcrextend_mssim, pcrextend_swtpm);
+per_tcti!(
+    pcrextend,
+    pcrextend_mssim,
+    pcrextend_swtpm,
+    pcrextend_svsm_route
+);
 
 fn pcrevent(tcti: Tcti) {
     let sim = started(tcti);
@@ -190,7 +210,12 @@ fn pcrevent(tcti: Tcti) {
     );
     assert_eq!(pcr(&sim, "sha1", 16), extend(&[0; 20], &sha1(&data), sha1));
 }
-per_tcti!(pcrevent, pcrevent_mssim, pcrevent_swtpm);
+per_tcti!(
+    pcrevent,
+    pcrevent_mssim,
+    pcrevent_swtpm,
+    pcrevent_svsm_route
+);
 
 fn pcrreset(tcti: Tcti) {
     let sim = started(tcti);
@@ -202,7 +227,12 @@ fn pcrreset(tcti: Tcti) {
     assert_eq!(pcr(&sim, "sha256", 16), vec![0; 32]);
     assert_eq!(pcr(&sim, "sha1", 16), vec![0; 20]);
 }
-per_tcti!(pcrreset, pcrreset_mssim, pcrreset_swtpm);
+per_tcti!(
+    pcrreset,
+    pcrreset_mssim,
+    pcrreset_swtpm,
+    pcrreset_svsm_route
+);
 
 fn pcrreset_locality(tcti: Tcti) {
     let sim = started(tcti);
@@ -217,7 +247,8 @@ fn pcrreset_locality(tcti: Tcti) {
 per_tcti!(
     pcrreset_locality,
     pcrreset_locality_mssim,
-    pcrreset_locality_swtpm
+    pcrreset_locality_swtpm,
+    pcrreset_locality_svsm_route
 );
 
 // ---------------------------------------------------------------- getcap
@@ -246,7 +277,8 @@ fn getcap_algorithms(tcti: Tcti) {
 per_tcti!(
     getcap_algorithms,
     getcap_algorithms_mssim,
-    getcap_algorithms_swtpm
+    getcap_algorithms_swtpm,
+    getcap_algorithms_svsm_route
 );
 
 fn getcap_commands(tcti: Tcti) {
@@ -287,7 +319,8 @@ fn getcap_commands(tcti: Tcti) {
 per_tcti!(
     getcap_commands,
     getcap_commands_mssim,
-    getcap_commands_swtpm
+    getcap_commands_swtpm,
+    getcap_commands_svsm_route
 );
 
 fn getcap_pcrs(tcti: Tcti) {
@@ -304,7 +337,12 @@ fn getcap_pcrs(tcti: Tcti) {
     assert_eq!(bank("sha256"), Some(all.clone()), "sha256 bank:\n{out}");
     assert_eq!(bank("sha1"), Some(all), "sha1 bank:\n{out}");
 }
-per_tcti!(getcap_pcrs, getcap_pcrs_mssim, getcap_pcrs_swtpm);
+per_tcti!(
+    getcap_pcrs,
+    getcap_pcrs_mssim,
+    getcap_pcrs_swtpm,
+    getcap_pcrs_svsm_route
+);
 
 fn getcap_properties_fixed(tcti: Tcti) {
     let sim = started(tcti);
@@ -335,7 +373,8 @@ fn getcap_properties_fixed(tcti: Tcti) {
 per_tcti!(
     getcap_properties_fixed,
     getcap_properties_fixed_mssim,
-    getcap_properties_fixed_swtpm
+    getcap_properties_fixed_swtpm,
+    getcap_properties_fixed_svsm_route
 );
 
 fn getcap_properties_variable(tcti: Tcti) {
@@ -359,7 +398,8 @@ fn getcap_properties_variable(tcti: Tcti) {
 per_tcti!(
     getcap_properties_variable,
     getcap_properties_variable_mssim,
-    getcap_properties_variable_swtpm
+    getcap_properties_variable_swtpm,
+    getcap_properties_variable_svsm_route
 );
 
 fn getcap_ecc_curves(tcti: Tcti) {
@@ -371,7 +411,8 @@ fn getcap_ecc_curves(tcti: Tcti) {
 per_tcti!(
     getcap_ecc_curves,
     getcap_ecc_curves_mssim,
-    getcap_ecc_curves_swtpm
+    getcap_ecc_curves_swtpm,
+    getcap_ecc_curves_svsm_route
 );
 
 fn getcap_handles_pcr(tcti: Tcti) {
@@ -387,7 +428,8 @@ fn getcap_handles_pcr(tcti: Tcti) {
 per_tcti!(
     getcap_handles_pcr,
     getcap_handles_pcr_mssim,
-    getcap_handles_pcr_swtpm
+    getcap_handles_pcr_swtpm,
+    getcap_handles_pcr_svsm_route
 );
 
 fn getcap_handles_permanent(tcti: Tcti) {
@@ -413,7 +455,8 @@ fn getcap_handles_permanent(tcti: Tcti) {
 per_tcti!(
     getcap_handles_permanent,
     getcap_handles_permanent_mssim,
-    getcap_handles_permanent_swtpm
+    getcap_handles_permanent_swtpm,
+    getcap_handles_permanent_svsm_route
 );
 
 // ---------------------------------------------------------------- testing
@@ -430,7 +473,12 @@ fn selftest(tcti: Tcti) {
         "gettestresult:\n{out}"
     );
 }
-per_tcti!(selftest, selftest_mssim, selftest_swtpm);
+per_tcti!(
+    selftest,
+    selftest_mssim,
+    selftest_swtpm,
+    selftest_svsm_route
+);
 
 fn testparms(tcti: Tcti) {
     let sim = started(tcti);
@@ -450,7 +498,12 @@ fn testparms(tcti: Tcti) {
     // reports).
     sim.tpm2_fails(&["testparms", "ecc521"]);
 }
-per_tcti!(testparms, testparms_mssim, testparms_swtpm);
+per_tcti!(
+    testparms,
+    testparms_mssim,
+    testparms_swtpm,
+    testparms_svsm_route
+);
 
 // ---------------------------------------------------------------- hash
 
@@ -493,7 +546,7 @@ fn hash(tcti: Tcti) {
     let t2 = fs::read(sim.work_dir().join("t2.bin")).unwrap_or_default();
     assert_eq!(t2, [0x80, 0x24, 0x40, 0, 0, 0x07, 0, 0], "null ticket");
 }
-per_tcti!(hash, hash_mssim, hash_swtpm);
+per_tcti!(hash, hash_mssim, hash_swtpm, hash_svsm_route);
 
 // ---------------------------------------------------------------- clock
 
@@ -526,7 +579,12 @@ fn readclock(tcti: Tcti) {
         "{out}"
     );
 }
-per_tcti!(readclock, readclock_mssim, readclock_swtpm);
+per_tcti!(
+    readclock,
+    readclock_mssim,
+    readclock_swtpm,
+    readclock_svsm_route
+);
 
 // ---------------------------------------------------------------- restart
 
@@ -572,4 +630,4 @@ fn restart(tcti: Tcti) {
     sim.tpm2(&["startup", "-c"]);
     assert_eq!(pcr(&sim, "sha256", 10), vec![0; 32]);
 }
-per_tcti!(restart, restart_mssim, restart_swtpm);
+per_tcti!(restart, restart_mssim, restart_swtpm, restart_svsm_route);
