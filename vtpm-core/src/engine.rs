@@ -242,6 +242,7 @@ impl<P: Platform> Tpm<P> {
             active_banks: Vec::new(),
             objects: Default::default(),
             sessions: Default::default(),
+            commit_pending: false,
             startup_orderly: false,
             command_audit_digest: Vec::new(),
             exclusive_audit_session: None,
@@ -595,9 +596,17 @@ impl<P: Platform> Tpm<P> {
                 if let Some(s) = snapshot {
                     self.p = s;
                 }
+                // DA bookkeeping from the authorization stays and is made
+                // durable even though the command failed.
+                if core::mem::take(&mut self.v.commit_pending) {
+                    let _ = self.commit_now();
+                }
                 return Err(rc);
             }
         };
+        if core::mem::take(&mut self.v.commit_pending) {
+            dirty = true;
+        }
         // A state-changing command after an orderly shutdown makes the
         // next Startup see an unorderly one (Part 3, 9.4 Shutdown).
         if def.nv && code != cc::SHUTDOWN && self.p.orderly.is_orderly() {

@@ -437,9 +437,8 @@ impl<P: Platform> Tpm<P> {
             // (committed once per boot cycle).
             if self.p.orderly == crate::state::Orderly::None {
                 self.p.orderly = crate::state::Orderly::DaUsed;
-                if self.commit_now().is_err() {
-                    return Err(Rc::NV_UNAVAILABLE);
-                }
+                // Committed with the command (one commit per command).
+                self.v.commit_pending = true;
             }
         }
         if kind != SessionKind::Policy {

@@ -354,6 +354,9 @@ pub struct VolatileState {
     /// Active sessions by handle: loaded (Some) or saved (None, with the
     /// sequence number of the one context that may be loaded).
     pub sessions: alloc::collections::BTreeMap<u32, SessionSlot>,
+    /// Persistent state changed during authorization (DA bookkeeping) and
+    /// must be committed with the command, even one that changes nothing else.
+    pub commit_pending: bool,
     /// The last Startup followed a matching orderly Shutdown
     /// (`TPMA_STARTUP_CLEAR.orderly`).
     pub startup_orderly: bool,
