@@ -100,6 +100,16 @@ impl Session {
         self.start_ms = now_ms;
     }
 
+    /// Is the session already limited to one command (by PolicyCpHash,
+    /// PolicyNameHash, PolicyTemplate or PolicyParameters)? Only one such
+    /// restriction may be set (`TPM_RC_CPHASH`).
+    pub fn command_restricted(&self) -> bool {
+        self.cp_hash.is_some()
+            || self.name_hash.is_some()
+            || self.template_hash.is_some()
+            || self.param_hash.is_some()
+    }
+
     /// policyDigest' = H(policyDigest || parts...) (Part 1, 19.7.2).
     pub fn extend_policy(&mut self, parts: &[&[u8]]) {
         let mut h = self.hash.start();

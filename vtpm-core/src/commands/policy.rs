@@ -744,11 +744,7 @@ impl Command for PolicyNameHash {
         if input.name_hash.len() != s.hash.digest_size() {
             return Err(Rc::SIZE.param(1));
         }
-        if s.cp_hash.is_some()
-            || s.name_hash.is_some()
-            || s.template_hash.is_some()
-            || s.param_hash.is_some()
-        {
+        if s.command_restricted() {
             return Err(Rc::CPHASH);
         }
         s.name_hash = Some(input.name_hash.0.clone());
@@ -1193,11 +1189,7 @@ impl Command for PolicyParameters {
         if input.p_hash.len() != s.hash.digest_size() {
             return Err(Rc::SIZE.param(1));
         }
-        if s.cp_hash.is_some()
-            || s.name_hash.is_some()
-            || s.template_hash.is_some()
-            || s.param_hash.is_some()
-        {
+        if s.command_restricted() {
             return Err(Rc::CPHASH);
         }
         s.param_hash = Some(input.p_hash.0.clone());
