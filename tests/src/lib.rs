@@ -1,6 +1,7 @@
 //! Shared helpers for the end-to-end tests of vtpm.
 //!
 //! * [`Sim`] starts the `vtpm-host-sim` binary on two free loopback ports
+//!   (and, for [`Tcti::Abrmd`], tpm2-abrmd on a private D-Bus session bus)
 //!   with a temporary state directory, stops it on drop, and runs `tpm2`
 //!   (tpm2-tools) against it through the mssim or swtpm TCTI.
 //! * [`yaml`] reads the YAML that tpm2-tools prints.
@@ -42,13 +43,18 @@ pub enum Tcti {
     /// mssim TCTI with the simulator's `--svsm` route: every command goes
     /// through the vtpm-svsm protocol handler over a simulated guest page.
     MssimSvsm,
+    /// tpm2-abrmd (the access broker and resource manager) on a private
+    /// D-Bus session bus, talking mssim to the simulator; the tools use the
+    /// `tabrmd` TCTI. abrmd saves, loads and flushes contexts around every
+    /// tool invocation, so this is the resource-managed path.
+    Abrmd,
 }
 
 impl Tcti {
-    /// The name used for `--protocol` and in the TCTI string.
+    /// The simulator's `--protocol` (and the TCTI abrmd uses for Abrmd).
     pub fn name(self) -> &'static str {
         match self {
-            Tcti::Mssim | Tcti::MssimSvsm => "mssim",
+            Tcti::Mssim | Tcti::MssimSvsm | Tcti::Abrmd => "mssim",
             Tcti::Swtpm => "swtpm",
         }
     }
@@ -218,8 +224,147 @@ pub struct Sim {
     state_dir: PathBuf,
     work: tempfile::TempDir,
     log: PathBuf,
+    // tpm2-abrmd and its bus, for Tcti::Abrmd.
+    abrmd: Option<Abrmd>,
     // Keeps a temporary state dir alive (None when the caller owns it).
     _state_tmp: Option<tempfile::TempDir>,
+}
+
+/// Panics (the test fails, it does not skip) unless `program` can be run.
+fn require_program(program: &str, package: &str) {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()));
+    assert!(
+        found,
+        "`{program}` not found on PATH; the end-to-end tests need it: \
+         scripts/test.sh installs it (apt-get install {package})"
+    );
+}
+
+/// tpm2-abrmd on a private D-Bus session bus of its own, connected to the
+/// simulator with the mssim TCTI, as the tpm2-tools suite runs it.
+#[derive(Debug)]
+struct Abrmd {
+    dbus: Child,
+    daemon: Option<Child>,
+    bus_address: String,
+    bus_name: String,
+}
+
+impl Abrmd {
+    fn start(sim_port: u16, log: &Path) -> Result<Abrmd, String> {
+        require_program("dbus-daemon", "dbus");
+        require_program("tpm2-abrmd", "tpm2-abrmd");
+        let mut dbus = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start dbus-daemon: {e}"))?;
+        let mut line = String::new();
+        if let Some(out) = dbus.stdout.take() {
+            use std::io::BufRead;
+            let _ = std::io::BufReader::new(out).read_line(&mut line);
+        }
+        let bus_address = line.trim().to_string();
+        if bus_address.is_empty() {
+            let _ = dbus.kill();
+            let _ = dbus.wait();
+            return Err("dbus-daemon printed no bus address".into());
+        }
+        let bus_name = format!(
+            "com.intel.tss2.Tabrmd.vtpm{}p{sim_port}",
+            std::process::id()
+        );
+        let logf = fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+        let logf2 = logf.try_clone().map_err(|e| format!("dup: {e}"))?;
+        let daemon = Command::new("tpm2-abrmd")
+            .arg("--session")
+            .arg(format!("--dbus-name={bus_name}"))
+            .arg(format!("--tcti=mssim:host=127.0.0.1,port={sim_port}"))
+            .arg("--allow-root")
+            .arg("--logger=stdout")
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus_address)
+            .stdin(Stdio::null())
+            .stdout(logf)
+            .stderr(logf2)
+            .spawn();
+        let mut abrmd = Abrmd {
+            dbus,
+            daemon: None,
+            bus_address,
+            bus_name,
+        };
+        match daemon {
+            Ok(d) => abrmd.daemon = Some(d),
+            Err(e) => {
+                abrmd.kill();
+                return Err(format!("cannot start tpm2-abrmd: {e}"));
+            }
+        }
+        Ok(abrmd)
+    }
+
+    fn tcti_string(&self) -> String {
+        format!("tabrmd:bus_type=session,bus_name={}", self.bus_name)
+    }
+
+    /// Waits until abrmd answers on the bus (a `tpm2 getrandom` through
+    /// it succeeds), or it exits.
+    fn wait_ready(&mut self) -> Result<(), String> {
+        let t0 = Instant::now();
+        loop {
+            if let Some(d) = self.daemon.as_mut() {
+                if let Ok(Some(st)) = d.try_wait() {
+                    return Err(format!("tpm2-abrmd exited early with {st}"));
+                }
+            }
+            let ok = Command::new("tpm2")
+                .args(["getrandom", "--hex", "1"])
+                .env("TPM2TOOLS_TCTI", self.tcti_string())
+                .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if ok {
+                return Ok(());
+            }
+            if t0.elapsed() > START_TIMEOUT {
+                return Err(format!("tpm2-abrmd not ready after {START_TIMEOUT:?}"));
+            }
+            sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGTERM to abrmd (it closes its connection to the TPM), then the bus.
+    fn stop(&mut self) {
+        if let Some(mut d) = self.daemon.take() {
+            let pid = rustix::process::Pid::from_child(&d);
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+            let t0 = Instant::now();
+            while !matches!(d.try_wait(), Ok(Some(_))) {
+                if t0.elapsed() > STOP_TIMEOUT {
+                    let _ = d.kill();
+                    let _ = d.wait();
+                    break;
+                }
+                sleep(Duration::from_millis(10));
+            }
+        }
+        self.kill();
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut d) = self.daemon.take() {
+            let _ = d.kill();
+            let _ = d.wait();
+        }
+        let _ = self.dbus.kill();
+        let _ = self.dbus.wait();
+    }
 }
 
 impl Sim {
@@ -288,9 +433,10 @@ impl Sim {
                 state_dir: dir.to_path_buf(),
                 work,
                 log,
+                abrmd: None,
                 _state_tmp: None,
             };
-            match sim.wait_listening() {
+            match sim.wait_listening().and_then(|()| sim.start_abrmd(attempt)) {
                 Ok(()) => return sim,
                 Err(e) => {
                     last_err = format!(
@@ -302,6 +448,25 @@ impl Sim {
             }
         }
         panic!("the simulator did not start: {last_err}");
+    }
+
+    /// For Tcti::Abrmd: starts tpm2-abrmd on the listening simulator.
+    fn start_abrmd(&mut self, attempt: u32) -> Result<(), String> {
+        if self.tcti != Tcti::Abrmd {
+            return Ok(());
+        }
+        let log = self.work.path().join(format!("abrmd.{attempt}.log"));
+        let mut abrmd = Abrmd::start(self.port, &log)?;
+        let ready = abrmd.wait_ready();
+        if let Err(e) = ready {
+            abrmd.kill();
+            return Err(format!(
+                "{e}\n--- abrmd log ---\n{}",
+                fs::read_to_string(&log).unwrap_or_default()
+            ));
+        }
+        self.abrmd = Some(abrmd);
+        Ok(())
     }
 
     fn wait_listening(&mut self) -> Result<(), String> {
@@ -340,7 +505,10 @@ impl Sim {
 
     /// The TCTI configuration string for tpm2-tools.
     pub fn tcti_string(&self) -> String {
-        format!("{}:host=127.0.0.1,port={}", self.tcti.name(), self.port)
+        match &self.abrmd {
+            Some(a) => a.tcti_string(),
+            None => format!("{}:host=127.0.0.1,port={}", self.tcti.name(), self.port),
+        }
     }
 
     /// The state directory.
@@ -379,7 +547,11 @@ impl Sim {
             }
             None => Stdio::null(),
         };
-        let mut child = Command::new("tpm2")
+        let mut cmd = Command::new("tpm2");
+        if let Some(a) = &self.abrmd {
+            cmd.env("DBUS_SESSION_BUS_ADDRESS", &a.bus_address);
+        }
+        let mut child = cmd
             .args(args)
             .current_dir(dir)
             .env("TPM2TOOLS_TCTI", self.tcti_string())
@@ -470,6 +642,9 @@ impl Sim {
     /// Send SIGTERM and wait for the simulator to exit (it saves its state
     /// first). Returns its exit status.
     pub fn stop(mut self) -> ExitStatus {
+        if let Some(mut a) = self.abrmd.take() {
+            a.stop();
+        }
         let Some(mut child) = self.child.take() else {
             panic!("simulator already stopped");
         };
@@ -503,6 +678,9 @@ impl Sim {
     }
 
     fn kill(&mut self) {
+        if let Some(mut a) = self.abrmd.take() {
+            a.kill();
+        }
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
