@@ -715,3 +715,28 @@ pub fn unhex(s: &str) -> Option<Vec<u8>> {
         .map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
         .collect()
 }
+
+/// One `#[test]` per transport for a scenario `fn(Tcti)`: the tools talk
+/// to the simulator directly over mssim, directly over swtpm, and through
+/// tpm2-abrmd (which itself talks mssim).
+///
+/// ```ignore
+/// per_transport!(seal_unseal, seal_unseal_mssim, seal_unseal_swtpm, seal_unseal_abrmd);
+/// ```
+#[macro_export]
+macro_rules! per_transport {
+    ($scenario:ident, $mssim:ident, $swtpm:ident, $abrmd:ident) => {
+        #[test]
+        fn $mssim() {
+            $scenario($crate::Tcti::Mssim);
+        }
+        #[test]
+        fn $swtpm() {
+            $scenario($crate::Tcti::Swtpm);
+        }
+        #[test]
+        fn $abrmd() {
+            $scenario($crate::Tcti::Abrmd);
+        }
+    };
+}
