@@ -189,6 +189,22 @@ fn process_alive(pid: u32) -> bool {
     }
 }
 
+/// Kills the daemonized simulator (SIGKILL via `kill`, by the pid it wrote)
+/// when a test ends, so that a failing assertion leaves no daemon behind.
+struct DaemonGuard(Option<u32>);
+
+impl Drop for DaemonGuard {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0.take() {
+            if process_alive(pid) {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+            }
+        }
+    }
+}
+
 /// libvirt's command line (socket mode and owner, log, --terminate) with
 /// the older libvirt's --daemon --pid: the command returns once the socket
 /// serves, the pid file names the daemon, CMD_SHUTDOWN ends it.
@@ -222,6 +238,7 @@ fn libvirt_command_line_with_daemon_and_pid_file() {
         .trim()
         .parse()
         .unwrap();
+    let _guard = DaemonGuard(Some(daemon));
     assert!(process_alive(daemon));
     let mut c = UnixStream::connect(&sock).unwrap();
     c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
