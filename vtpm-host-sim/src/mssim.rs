@@ -207,9 +207,16 @@ fn platform_loop(shared: &Shared, conn: &mut Conn) -> io::Result<Outcome> {
                 continue;
             }
             ACT_GET_SIGNALED => {
-                let _act_handle = read_u32(conn)?;
-                // No ACTs are implemented: never signalled.
-                conn.write_all(&words(&[0, 0]))?;
+                // u32 handle in; u32 `signaled` and the u32 0 ack out. A
+                // handle that is not an implemented ACT, or a TPM that is
+                // off, reads as not signalled.
+                let act_handle = read_u32(conn)?;
+                let Some(mut d) = shared.lock_live() else {
+                    return Ok(Outcome::Closed);
+                };
+                let signaled = !d.powered_off() && d.tpm.act_signaled(act_handle);
+                drop(d);
+                conn.write_all(&words(&[u32::from(signaled), 0]))?;
                 continue;
             }
             _ => {}

@@ -181,6 +181,36 @@ fn mssim_session_end_then_reconnect() {
     sim.stop();
 }
 
+/// `TPM_ACT_GET_SIGNALED` reports the engine's ACT: SET once a timeout
+/// started with `TPM2_ACT_SetTimeout` has run out.
+#[test]
+fn mssim_act_get_signaled_follows_the_act() {
+    let sim = Sim::start(Protocol::Mssim, Options::default());
+    let (mut tpm, mut plat) = mssim_power_up(&sim);
+    let get_signaled = |plat: &mut TcpStream| {
+        // TPM_RH_ACT_0 = 0x40000110.
+        plat.write_all(&[0, 0, 0, 26, 0x40, 0, 0x01, 0x10]).unwrap();
+        (u32be(plat), u32be(plat))
+    };
+    assert_eq!(get_signaled(&mut plat), (0, 0));
+    // TPM2_ACT_SetTimeout(TPM_RH_ACT_0, startTimeout = 1 s), platformAuth
+    // (empty) in a password session.
+    let set_timeout: [u8; 31] = [
+        0x80, 0x02, 0, 0, 0, 31, 0, 0, 0x01, 0x98, // header
+        0x40, 0, 0x01, 0x10, // @actHandle
+        0, 0, 0, 9, 0x40, 0, 0, 9, 0, 0, 0, 0, 0, // TPM_RS_PW, empty auth
+        0, 0, 0, 1, // startTimeout
+    ];
+    assert_eq!(rc(&mssim_send(&mut tpm, 0, &set_timeout)), 0);
+    assert_eq!(get_signaled(&mut plat), (0, 0), "still counting down");
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    assert_eq!(get_signaled(&mut plat), (1, 0), "signalled at zero");
+    // Another handle is never an implemented ACT.
+    plat.write_all(&[0, 0, 0, 26, 0x40, 0, 0x01, 0x11]).unwrap();
+    assert_eq!((u32be(&mut plat), u32be(&mut plat)), (0, 0));
+    sim.stop();
+}
+
 #[test]
 fn mssim_powered_off_gives_empty_response() {
     let sim = Sim::start(Protocol::Mssim, Options::default());
