@@ -44,7 +44,7 @@ case ":$PATH:" in *:/usr/sbin:*) ;; *) export PATH=$PATH:/usr/sbin ;; esac
 PACKAGES=(
     tpm2-tools swtpm swtpm-tools libtss2-tcti-mssim0 libtss2-tcti-swtpm0
     tpm2-abrmd libtss2-tcti-tabrmd0 dbus python3-yaml xxd openssl bc
-    iproute2 file libtss2-dev pkg-config
+    iproute2 file libtss2-dev pkg-config python3-tpm2-pytss
     libtpms-dev libtpms0
 )
 # Commands that must then be on PATH.
