@@ -28,6 +28,7 @@ pub mod cc {
     pub const GET_CAPABILITY: u32 = 0x17A;
     pub const GET_RANDOM: u32 = 0x17B;
     pub const HASH: u32 = 0x17D;
+    pub const HMAC: u32 = 0x155;
     pub const PCR_READ: u32 = 0x17E;
     pub const POLICY_PCR: u32 = 0x17F;
     pub const PCR_EXTEND: u32 = 0x182;
@@ -299,6 +300,16 @@ pub fn rsa_signing() -> Vec<u8> {
 /// RSA-2048 decryption key (unrestricted, scheme chosen per command).
 pub fn rsa_decrypt() -> Vec<u8> {
     rsa_template(KEY_BASE | DECRYPT, &[0x00, 0x10], &[0x00, 0x10], &[])
+}
+
+/// KEYEDHASH HMAC-SHA256 signing key (the key bytes made by the TPM).
+pub fn hmac_key() -> Vec<u8> {
+    let mut v = vec![0x00, 0x08, 0x00, 0x0B];
+    v.extend_from_slice(&(KEY_BASE | SIGN).to_be_bytes());
+    v.extend_from_slice(&[0, 0]); // authPolicy
+    v.extend_from_slice(&[0x00, 0x05, 0x00, 0x0B]); // TPM_ALG_HMAC, SHA-256
+    v.extend_from_slice(&[0, 0]); // unique
+    v
 }
 
 /// A sealed data object whose only authorization is `policy`.

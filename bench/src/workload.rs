@@ -304,6 +304,24 @@ pub fn cases() -> Vec<Case> {
             },
         },
         Case {
+            name: "HMAC (1 KiB, SHA-256 key)",
+            weight: Weight::Normal,
+            setup: |b| {
+                let key = loaded_key(b, &tpm::hmac_key());
+                let cmd = Cmd::new(cc::HMAC)
+                    .handle(key)
+                    .pw(b"")
+                    .b2(&[0xCD; 1024])
+                    .u16(ALG_NULL)
+                    .build();
+                Box::new(move |b| {
+                    let (d, rsp) = timed(b, &cmd, "HMAC");
+                    assert_eq!(Rsp::parse(&rsp, false, "HMAC").b2().len(), 32);
+                    d
+                })
+            },
+        },
+        Case {
             name: "CreatePrimary ECC P-256 (new template)",
             weight: Weight::Normal,
             setup: |_| {
