@@ -1,8 +1,9 @@
 //! vtpm-bench: vtpm side by side with libtpms (in process) and swtpm (over
-//! the socket), as ratios; footprint; scaling. See docs/benchmarks.md.
+//! the socket), as ratios; footprint; scaling; the post-quantum commands
+//! alone (libtpms 0.9 has none). See docs/benchmarks.md.
 //!
 //! ```text
-//! cargo run --release -p vtpm-bench -- [--mode engine|socket|footprint|scaling|all]
+//! cargo run --release -p vtpm-bench -- [--mode engine|socket|footprint|scaling|pqc|all]
 //!     [--iters N] [--json FILE] ...
 //! ```
 //! (`--help` lists every option.) Never linked by the product crates.
@@ -13,6 +14,7 @@ mod engine;
 mod footprint;
 mod json;
 mod libtpms;
+mod pqc;
 mod runner;
 mod scaling;
 mod socket;
@@ -41,7 +43,7 @@ const USAGE: &str = "\
 vtpm-bench: vtpm beside libtpms (in process) and swtpm (socket)
 
 Options:
-  --mode M            engine | socket | footprint | scaling | all (default all),
+  --mode M            engine | socket | footprint | scaling | pqc | all (default all),
                       or a comma-separated list; 'profile' runs the selected
                       commands on the vtpm engine alone (for perf/callgrind)
   --iters N           iterations per command (default 200)
@@ -254,7 +256,7 @@ fn pin_self(cpu: &str) {
 fn main() {
     let o = parse_args();
     let modes: Vec<&str> = if o.mode == "all" {
-        vec!["engine", "socket", "footprint", "scaling"]
+        vec!["engine", "socket", "footprint", "scaling", "pqc"]
     } else {
         o.mode.split(',').collect()
     };
@@ -403,6 +405,47 @@ fn main() {
                 "\n(eatmydata not installed: no same-durability socket comparison for NV_Write.)\n",
             );
         }
+    }
+
+    if modes.contains(&"pqc") {
+        // No peer: libtpms 0.9 (and swtpm 0.7) has no PQC. vtpm alone, in
+        // process and over the socket, median and spread without a ratio.
+        eprintln!("== pqc: vtpm alone, in process (no peer: libtpms 0.9 has no PQC)");
+        let mut v = VtpmEngine::new(None, pqc::config());
+        startup(&mut v);
+        let rows: Vec<pqc::PqcRow> = pqc::cases()
+            .iter()
+            .filter(|c| filter(c.name))
+            .map(|c| pqc::run_one(c, &mut v, &o.budget))
+            .collect();
+        drop(v);
+        md.push_str(&pqc::table(
+            "Post-quantum commands in process: vtpm-core, in-memory NV, 8 KiB command/response buffers (for ML-DSA-87)",
+            &rows,
+        ));
+        report.push((
+            "pqc_engine",
+            Json::Arr(rows.iter().map(pqc::PqcRow::to_json).collect()),
+        ));
+        eprintln!("== pqc: vtpm-host-sim over the socket (default 4 KiB buffers: no ML-DSA-87)");
+        let dir = o.state_dir.join("pqc-socket");
+        let mut v = SocketTpm::start(Server::VtpmHostSim, &o.launch, &dir);
+        startup(&mut v);
+        let rows: Vec<pqc::PqcRow> = pqc::cases()
+            .iter()
+            .filter(|c| filter(c.name) && pqc::fits_default_buffers(c.name))
+            .map(|c| pqc::run_one(c, &mut v, &o.budget))
+            .collect();
+        v.stop();
+        let _ = std::fs::remove_dir_all(&dir);
+        md.push_str(&pqc::table(
+            "Post-quantum commands over the socket: vtpm-host-sim (swtpm protocol, TCP loopback, fsync on commit; 4 KiB buffers, so ML-DSA-87 is in process only)",
+            &rows,
+        ));
+        report.push((
+            "pqc_socket",
+            Json::Arr(rows.iter().map(pqc::PqcRow::to_json).collect()),
+        ));
     }
 
     if modes.contains(&"scaling") {
