@@ -528,6 +528,11 @@ impl<P: Platform> Tpm<P> {
         } else if started == (code == cc::STARTUP) {
             return Err(Rc::INITIALIZE);
         }
+        if started {
+            // DA self-healing follows TPM time at every command (Part 1,
+            // 19.8.4), so TPM_PT_LOCKOUT_COUNTER and inLockout are current.
+            self.da_tick();
+        }
         // b, c) handle area and entity checks
         let mut handles: Vec<Handle> = Vec::with_capacity(def.handles.len());
         for (i, spec) in def.handles.iter().enumerate() {

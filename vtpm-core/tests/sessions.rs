@@ -651,3 +651,59 @@ fn part1_19_8_unorderly_shutdown_after_da_use_counts_as_a_failure() {
         0
     );
 }
+
+/// TPM_PT_LOCKOUT_COUNTER through TPM2_GetCapability(TPM_CAP_TPM_PROPERTIES).
+fn lockout_counter(t: &mut vtpm_core::Tpm<vtpm_core::testing::TestPlatform>) -> u32 {
+    let mut r = run(t, &Cmd::new(0x17A).u32(6).u32(0x20E).u32(1), false);
+    assert_eq!(r.rc, Rc::SUCCESS);
+    let _more = r.take(1);
+    assert_eq!(r.u32(), 6, "capability");
+    assert_eq!(r.u32(), 1, "count");
+    assert_eq!(r.u32(), 0x20E, "property");
+    r.u32()
+}
+
+#[test]
+fn part1_19_8_4_self_healing_is_visible_without_an_authorization() {
+    let mut t = tpm();
+    let (parent, _, _) = create_primary(&mut t, 0x4000_0001, &ecc_storage_template(), b"");
+    let c = Cmd::new(0x153)
+        .handle(parent)
+        .pw(b"")
+        .bytes(&sens_create(b"right", b"d"))
+        .bytes(&sized(&sealed_template()))
+        .u16(0)
+        .u32(0);
+    let mut r = run(&mut t, &c, false);
+    let private = r.b2_raw();
+    let public = r.b2_raw();
+    let item = run(
+        &mut t,
+        &Cmd::new(0x157)
+            .handle(parent)
+            .pw(b"")
+            .bytes(&private)
+            .bytes(&public),
+        true,
+    )
+    .handle
+    .unwrap();
+    // DictionaryAttackParameters: maxTries 3, recoveryTime 2 s,
+    // lockoutRecovery 2 s.
+    let da = Cmd::new(0x13A)
+        .handle(0x4000_000A)
+        .pw(b"")
+        .u32(3)
+        .u32(2)
+        .u32(2);
+    assert_eq!(run(&mut t, &da, false).rc, Rc::SUCCESS);
+    assert_eq!(
+        run(&mut t, &Cmd::new(0x15E).handle(item).pw(b"wrong"), false).rc,
+        Rc::AUTH_FAIL.session(1)
+    );
+    assert_eq!(lockout_counter(&mut t), 1);
+    // recoveryTime later the failure is forgotten, and GetCapability (no
+    // authorization attempted) reports it.
+    t.platform_mut().now_ms += 2_100;
+    assert_eq!(lockout_counter(&mut t), 0);
+}
