@@ -9,9 +9,7 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Largest length field either protocol accepts (the 1 MiB `MAX_BUFFER`
-/// of the reference simulator). Longer lengths close the connection.
-pub const MAX_BUFFER: usize = 1 << 20;
+pub use crate::frames::MAX_BUFFER;
 
 /// A listening socket.
 #[derive(Debug)]
@@ -190,35 +188,6 @@ impl Write for Conn {
             Conn::Unix(s) => s.flush(),
         }
     }
-}
-
-/// Read one big-endian u32.
-pub fn read_u32(r: &mut impl Read) -> io::Result<u32> {
-    let mut b = [0u8; 4];
-    r.read_exact(&mut b)?;
-    Ok(u32::from_be_bytes(b))
-}
-
-/// Read one byte.
-pub fn read_u8(r: &mut impl Read) -> io::Result<u8> {
-    let mut b = [0u8; 1];
-    r.read_exact(&mut b)?;
-    Ok(b[0])
-}
-
-/// Read a length field and that many bytes; `None` when the length is over
-/// [`MAX_BUFFER`] (the caller closes the connection).
-pub fn read_sized(r: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
-    let len = read_u32(r)?;
-    let Ok(len) = usize::try_from(len) else {
-        return Ok(None);
-    };
-    if len > MAX_BUFFER {
-        return Ok(None);
-    }
-    let mut v = vec![0u8; len];
-    r.read_exact(&mut v)?;
-    Ok(Some(v))
 }
 
 /// `u32 len | bytes | u32 0`: the mssim response framing.

@@ -13,6 +13,7 @@ use clap::Parser;
 
 mod conn;
 mod device;
+mod frames;
 mod keys;
 mod mssim;
 mod platform;

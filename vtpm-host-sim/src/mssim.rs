@@ -4,55 +4,11 @@
 use std::io::{self, Write};
 use std::sync::atomic::Ordering;
 
-use crate::conn::{mssim_frame, read_sized, read_u32, read_u8, words, Conn};
+use crate::conn::{mssim_frame, words, Conn};
 use crate::device::Shared;
+use crate::frames::{read_platform_request, read_tpm_port_request, TpmPortRequest};
 
-/// `TPM_SIGNAL_POWER_ON`.
-pub const POWER_ON: u32 = 1;
-/// `TPM_SIGNAL_POWER_OFF`.
-pub const POWER_OFF: u32 = 2;
-/// `TPM_SIGNAL_PHYS_PRES_ON`.
-pub const PHYS_PRES_ON: u32 = 3;
-/// `TPM_SIGNAL_PHYS_PRES_OFF`.
-pub const PHYS_PRES_OFF: u32 = 4;
-/// `TPM_SIGNAL_HASH_START`.
-pub const HASH_START: u32 = 5;
-/// `TPM_SIGNAL_HASH_DATA`.
-pub const HASH_DATA: u32 = 6;
-/// `TPM_SIGNAL_HASH_END`.
-pub const HASH_END: u32 = 7;
-/// `TPM_SEND_COMMAND`.
-pub const SEND_COMMAND: u32 = 8;
-/// `TPM_SIGNAL_CANCEL_ON`.
-pub const CANCEL_ON: u32 = 9;
-/// `TPM_SIGNAL_CANCEL_OFF`.
-pub const CANCEL_OFF: u32 = 10;
-/// `TPM_SIGNAL_NV_ON`.
-pub const NV_ON: u32 = 11;
-/// `TPM_SIGNAL_NV_OFF`.
-pub const NV_OFF: u32 = 12;
-/// `TPM_SIGNAL_KEY_CACHE_ON`.
-pub const KEY_CACHE_ON: u32 = 13;
-/// `TPM_SIGNAL_KEY_CACHE_OFF`.
-pub const KEY_CACHE_OFF: u32 = 14;
-/// `TPM_REMOTE_HANDSHAKE`.
-pub const REMOTE_HANDSHAKE: u32 = 15;
-/// `TPM_SET_ALTERNATIVE_RESULT`.
-pub const SET_ALTERNATIVE_RESULT: u32 = 16;
-/// `TPM_SIGNAL_RESET`.
-pub const RESET: u32 = 17;
-/// `TPM_SIGNAL_RESTART`.
-pub const RESTART: u32 = 18;
-/// `TPM_SESSION_END`.
-pub const SESSION_END: u32 = 20;
-/// `TPM_STOP`.
-pub const STOP: u32 = 21;
-/// `TPM_GET_COMMAND_RESPONSE_SIZES`.
-pub const GET_COMMAND_RESPONSE_SIZES: u32 = 25;
-/// `TPM_ACT_GET_SIGNALED`.
-pub const ACT_GET_SIGNALED: u32 = 26;
-/// `TPM_TEST_FAILURE_MODE`.
-pub const TEST_FAILURE_MODE: u32 = 30;
+pub use crate::frames::mssim_codes::*;
 
 /// Server version sent in reply to `TPM_REMOTE_HANDSHAKE`.
 const SERVER_VERSION: u32 = 1;
@@ -98,12 +54,10 @@ pub fn serve_tpm(shared: &Shared, conn: &mut Conn) -> Outcome {
 fn tpm_loop(shared: &Shared, conn: &mut Conn) -> io::Result<Outcome> {
     loop {
         conn.quick_ack();
-        let code = read_u32(conn)?;
-        match code {
-            SEND_COMMAND => {
-                conn.quick_ack();
-                let locality = map_locality(read_u8(conn)?);
-                let Some(cmd) = read_sized(conn)? else {
+        match read_tpm_port_request(conn, Conn::quick_ack)? {
+            TpmPortRequest::SendCommand { locality, command } => {
+                let locality = map_locality(locality);
+                let Some(cmd) = command else {
                     tracing::warn!("mssim: command length over 1 MiB, closing connection");
                     return Ok(Outcome::Closed);
                 };
@@ -121,7 +75,7 @@ fn tpm_loop(shared: &Shared, conn: &mut Conn) -> io::Result<Outcome> {
                 };
                 conn.write_all(&mssim_frame(&rsp))?;
             }
-            HASH_START => {
+            TpmPortRequest::Other(HASH_START) => {
                 if let Some(mut d) = shared.lock_live() {
                     if !d.powered_off() {
                         d.tpm.hash_start();
@@ -130,8 +84,8 @@ fn tpm_loop(shared: &Shared, conn: &mut Conn) -> io::Result<Outcome> {
                 }
                 ack(conn)?;
             }
-            HASH_DATA => {
-                let Some(data) = read_sized(conn)? else {
+            TpmPortRequest::HashData(data) => {
+                let Some(data) = data else {
                     tracing::warn!("mssim: hash data over 1 MiB, closing connection");
                     return Ok(Outcome::Closed);
                 };
@@ -140,27 +94,23 @@ fn tpm_loop(shared: &Shared, conn: &mut Conn) -> io::Result<Outcome> {
                 }
                 ack(conn)?;
             }
-            HASH_END => {
+            TpmPortRequest::Other(HASH_END) => {
                 if let Some(mut d) = shared.lock_live() {
                     d.tpm.hash_end();
                 }
                 ack(conn)?;
             }
-            REMOTE_HANDSHAKE => {
-                let client_version = read_u32(conn)?;
+            TpmPortRequest::RemoteHandshake(client_version) => {
                 if client_version == 0 {
                     tracing::debug!("mssim: handshake with client version 0, closing");
                     return Ok(Outcome::Closed);
                 }
                 conn.write_all(&words(&[SERVER_VERSION, ENDPOINT_INFO, 0]))?;
             }
-            SET_ALTERNATIVE_RESULT => {
-                let _ = read_u32(conn)?;
-                ack(conn)?;
-            }
-            SESSION_END => return Ok(Outcome::Closed),
-            STOP => return Ok(Outcome::Stop),
-            other => {
+            TpmPortRequest::SetAlternativeResult(_) => ack(conn)?,
+            TpmPortRequest::Other(SESSION_END) => return Ok(Outcome::Closed),
+            TpmPortRequest::Other(STOP) => return Ok(Outcome::Stop),
+            TpmPortRequest::Other(other) => {
                 tracing::warn!("mssim TPM port: unknown code {other}, closing connection");
                 return Ok(Outcome::Closed);
             }
@@ -181,7 +131,7 @@ pub fn serve_platform(shared: &Shared, conn: &mut Conn) -> Outcome {
 
 fn platform_loop(shared: &Shared, conn: &mut Conn) -> io::Result<Outcome> {
     loop {
-        let code = read_u32(conn)?;
+        let (code, act) = read_platform_request(conn)?;
         match code {
             SESSION_END => return Ok(Outcome::Closed),
             STOP => return Ok(Outcome::Stop),
@@ -210,7 +160,7 @@ fn platform_loop(shared: &Shared, conn: &mut Conn) -> io::Result<Outcome> {
                 // u32 handle in; u32 `signaled` and the u32 0 ack out. A
                 // handle that is not an implemented ACT, or a TPM that is
                 // off, reads as not signalled.
-                let act_handle = read_u32(conn)?;
+                let act_handle = act.unwrap_or_default();
                 let Some(mut d) = shared.lock_live() else {
                     return Ok(Outcome::Closed);
                 };

@@ -40,55 +40,17 @@ use std::time::{Duration, Instant};
 
 use vtpm_core::state::{Orderly, PersistentState};
 
-use crate::conn::{mssim_frame, read_sized, read_u8, words, Conn, MAX_BUFFER};
+use crate::conn::{mssim_frame, words, Conn, MAX_BUFFER};
 use crate::device::{
     response_code, Device, Event, Shared, CC_SHUTDOWN, RC_FAILURE_RESPONSE, SHUTDOWN_STATE,
     STARTUP_STATE,
 };
+use crate::frames::{complete_ctrl_message, read_data_request, DataRequest, CTRL_BUFFER};
 use crate::keys::{self, KeySpec};
-use crate::mssim::{map_locality, Outcome, SEND_COMMAND};
+use crate::mssim::{map_locality, Outcome};
 
 /// Control commands (`enum tpm_ioctl_cmd`).
-pub mod cmd {
-    /// CMD_GET_CAPABILITY.
-    pub const GET_CAPABILITY: u32 = 0x01;
-    /// CMD_INIT.
-    pub const INIT: u32 = 0x02;
-    /// CMD_SHUTDOWN.
-    pub const SHUTDOWN: u32 = 0x03;
-    /// CMD_GET_TPMESTABLISHED.
-    pub const GET_TPMESTABLISHED: u32 = 0x04;
-    /// CMD_SET_LOCALITY.
-    pub const SET_LOCALITY: u32 = 0x05;
-    /// CMD_HASH_START.
-    pub const HASH_START: u32 = 0x06;
-    /// CMD_HASH_DATA.
-    pub const HASH_DATA: u32 = 0x07;
-    /// CMD_HASH_END.
-    pub const HASH_END: u32 = 0x08;
-    /// CMD_CANCEL_TPM_CMD.
-    pub const CANCEL_TPM_CMD: u32 = 0x09;
-    /// CMD_STORE_VOLATILE.
-    pub const STORE_VOLATILE: u32 = 0x0A;
-    /// CMD_RESET_TPMESTABLISHED.
-    pub const RESET_TPMESTABLISHED: u32 = 0x0B;
-    /// CMD_GET_STATEBLOB.
-    pub const GET_STATEBLOB: u32 = 0x0C;
-    /// CMD_SET_STATEBLOB.
-    pub const SET_STATEBLOB: u32 = 0x0D;
-    /// CMD_STOP.
-    pub const STOP: u32 = 0x0E;
-    /// CMD_GET_CONFIG.
-    pub const GET_CONFIG: u32 = 0x0F;
-    /// CMD_SET_DATAFD.
-    pub const SET_DATAFD: u32 = 0x10;
-    /// CMD_SET_BUFFERSIZE.
-    pub const SET_BUFFERSIZE: u32 = 0x11;
-    /// CMD_GET_INFO.
-    pub const GET_INFO: u32 = 0x12;
-    /// CMD_LOCK_STORAGE.
-    pub const LOCK_STORAGE: u32 = 0x13;
-}
+pub use crate::frames::swtpm_cmd as cmd;
 
 /// Capability bits (`PTM_CAP_*`).
 pub mod cap {
@@ -203,9 +165,6 @@ pub const VOLATILE_FILE: &str = "vtpm-volatile.bin";
 const CTRL_DEADLINE: Duration = Duration::from_millis(500);
 /// How long we wait for streamed CMD_HASH_DATA or CMD_SET_STATEBLOB bytes.
 const STREAM_DEADLINE: Duration = Duration::from_secs(10);
-/// Largest control message read in one go: the code and a `ptm_hdata`
-/// request (u32 length + 4096 octets), as swtpm.
-const CTRL_BUFFER: usize = 4 + 4 + 4096;
 
 // ------------------------------------------------------ configuration ---
 
@@ -352,41 +311,30 @@ pub fn serve_data(shared: &Shared, conn: &mut Conn) -> Outcome {
 fn data_loop(shared: &Shared, conn: &mut Conn) -> io::Result<()> {
     let disconnect = shared.swtpm.config().disconnect;
     loop {
-        let mut first = [0u8; 4];
-        conn.read_exact(&mut first)?;
-        if u32::from_be_bytes(first) == SEND_COMMAND {
-            // mssim TPM_SEND_COMMAND prefix (its first two bytes are 0, so
-            // it cannot be a TPM2 tag): answer in mssim form.
-            let locality = map_locality(read_u8(conn)?);
-            let Some(cmd) = read_sized(conn)? else {
-                tracing::warn!("swtpm data: command length over 1 MiB, closing connection");
-                return Ok(());
-            };
-            let Some(rsp) = execute(shared, Some(locality), &cmd) else {
-                return Ok(());
-            };
-            conn.write_all(&mssim_frame(&rsp))?;
-        } else {
+        match read_data_request(conn)? {
+            // mssim TPM_SEND_COMMAND prefix: answer in mssim form.
+            DataRequest::Mssim { locality, command } => {
+                let locality = map_locality(locality);
+                let Some(cmd) = command else {
+                    tracing::warn!("swtpm data: command length over 1 MiB, closing connection");
+                    return Ok(());
+                };
+                let Some(rsp) = execute(shared, Some(locality), &cmd) else {
+                    return Ok(());
+                };
+                conn.write_all(&mssim_frame(&rsp))?;
+            }
             // A raw TPM command, framed by its header's size field.
-            let mut rest = [0u8; 6];
-            conn.read_exact(&mut rest)?;
-            let [t0, t1, s0, s1] = first;
-            let [s2, s3, c0, c1, c2, c3] = rest;
-            let head = [t0, t1, s0, s1, s2, s3, c0, c1, c2, c3];
-            let size = u32::from_be_bytes([s0, s1, s2, s3]);
-            let size = usize::try_from(size).unwrap_or(usize::MAX);
-            if !(10..=MAX_BUFFER).contains(&size) {
+            DataRequest::Raw(Err(size)) => {
                 tracing::warn!("swtpm data: command size {size} out of range, closing connection");
                 return Ok(());
             }
-            let mut cmd = vec![0u8; size];
-            let (h, body) = cmd.split_at_mut(10);
-            h.copy_from_slice(&head);
-            conn.read_exact(body)?;
-            let Some(rsp) = execute(shared, None, &cmd) else {
-                return Ok(());
-            };
-            conn.write_all(&rsp)?;
+            DataRequest::Raw(Ok(cmd)) => {
+                let Some(rsp) = execute(shared, None, &cmd) else {
+                    return Ok(());
+                };
+                conn.write_all(&rsp)?;
+            }
         }
         if disconnect {
             return Ok(());
@@ -474,33 +422,6 @@ struct CtrlMessage {
     fd: Option<OwnedFd>,
 }
 
-/// The request length swtpm waits for before it handles a command:
-/// code plus fixed request, plus the data of HASH_DATA and SET_STATEBLOB
-/// (capped at what one message holds; the rest is read by the handler).
-fn needed(buf: &[u8]) -> usize {
-    let Some(code) = be32(buf) else {
-        return 4;
-    };
-    let fixed = match code {
-        cmd::INIT | cmd::SET_BUFFERSIZE | cmd::LOCK_STORAGE => 4,
-        cmd::SET_LOCALITY | cmd::RESET_TPMESTABLISHED => 1,
-        cmd::HASH_DATA => 4,
-        cmd::GET_STATEBLOB | cmd::SET_STATEBLOB => 12,
-        cmd::GET_INFO => 16,
-        _ => 0,
-    };
-    let mut n = 4usize.saturating_add(fixed);
-    let data_len = match code {
-        cmd::HASH_DATA => be32(buf.get(4..).unwrap_or_default()),
-        cmd::SET_STATEBLOB => be32(buf.get(12..).unwrap_or_default()),
-        _ => None,
-    };
-    if let Some(len) = data_len {
-        n = n.saturating_add(usize::try_from(len).unwrap_or(usize::MAX));
-    }
-    n.min(CTRL_BUFFER)
-}
-
 /// Read one control message the way swtpm does: one read (a `recvmsg` on
 /// Unix sockets), then more until the command's request is complete, the
 /// buffer is full or [`CTRL_DEADLINE`] passes. Extra octets that arrived
@@ -521,21 +442,18 @@ fn read_ctrl_message(conn: &mut Conn) -> io::Result<Option<CtrlMessage>> {
     }
     buf.truncate(n);
     let deadline = Instant::now() + CTRL_DEADLINE;
-    while buf.len() < needed(&buf) {
+    complete_ctrl_message(&mut buf, |more| loop {
         let now = Instant::now();
         if now >= deadline {
-            break;
+            return Ok(0);
         }
         conn.set_read_timeout(Some(deadline - now))?;
-        let mut more = vec![0u8; needed(&buf).saturating_sub(buf.len())];
-        match conn.read(&mut more) {
-            Ok(0) => break,
-            Ok(k) => buf.extend_from_slice(more.get(..k).unwrap_or_default()),
+        match conn.read(more) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if is_timeout(&e) => break,
-            Err(e) => return Err(e),
+            Err(e) if is_timeout(&e) => return Ok(0),
+            r => return r,
         }
-    }
+    })?;
     conn.set_read_timeout(None)?;
     if buf.len() < 4 {
         tracing::debug!("swtpm ctrl: message shorter than a command code, closing");
@@ -1361,6 +1279,7 @@ mod unit {
 
     #[test]
     fn needed_lengths_follow_swtpm() {
+        use crate::frames::ctrl_needed as needed;
         assert_eq!(needed(&[0, 0, 0, 1]), 4);
         assert_eq!(needed(&[0, 0, 0, 2]), 8);
         assert_eq!(needed(&[0, 0, 0, 5]), 5);
