@@ -1,13 +1,16 @@
-//! Replays the fuzz corpus (`fuzz/corpus/*/`) and the committed crash
-//! reproducers (`fuzz/artifacts-committed/`) through the same check as the
-//! `execute` fuzz target (`vtpm_tests::fuzzing`), on stable Rust, in every
-//! `cargo test` run.
+//! Replays the fuzz corpora (`fuzz/corpus/<target>/`) and the committed
+//! crash reproducers (`fuzz/artifacts-committed/<target>/`) through the
+//! property of their fuzz target (`vtpm_tests::fuzzing`, shared with
+//! `fuzz/fuzz_targets/`), on stable Rust, in every `cargo test` run.
 
 use std::fs;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use vtpm_tests::fuzzing::{blob_input, fresh_tpm, run_input};
+use vtpm_tests::fuzzing::{
+    blob_input, fresh_tpm, roundtrip_input, roundtrip_unmarshals, run_input, socket_input,
+    stateful_input, ROUNDTRIP_TYPES,
+};
 use vtpm_tests::workspace_root;
 
 fn files_in(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -48,15 +51,23 @@ fn replay(files: &[PathBuf]) -> Vec<String> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let r = catch_unwind(AssertUnwindSafe(|| match target.as_str() {
+            // Reproducers directly in fuzz/artifacts-committed/ are the
+            // `execute` target's (the older layout).
+            "execute" | "artifacts-committed" => {
+                let mut tpm = fresh_tpm();
+                run_input(&mut tpm, &data)
+            }
+            "stateful" => stateful_input(&data),
+            "roundtrip" => roundtrip_input(&data),
+            "socket" => socket_input(&data),
             "state_blob" => blob_input(&data),
             "svsm_request" => {
                 vtpm_svsm::fuzzing::fuzz_request(&data);
                 Ok(())
             }
-            _ => {
-                let mut tpm = fresh_tpm();
-                run_input(&mut tpm, &data)
-            }
+            other => Err(format!(
+                "no fuzz target `{other}` (add it to TARGETS and to this match)"
+            )),
         }));
         match r {
             Ok(Ok(())) => {}
@@ -115,4 +126,68 @@ fn fuzz_committed_artifacts_replay_cleanly() {
         failures.join("\n")
     );
     println!("replayed {} committed artifacts", files.len());
+}
+
+/// Every fuzz target; each has a committed corpus that replays above.
+const TARGETS: &[&str] = &[
+    "execute",
+    "stateful",
+    "roundtrip",
+    "socket",
+    "state_blob",
+    "svsm_request",
+];
+
+#[test]
+fn every_fuzz_target_has_a_replayed_corpus() {
+    let fuzz = workspace_root().join("fuzz");
+    let mut defined: Vec<String> = fs::read_dir(fuzz.join("fuzz_targets"))
+        .expect("fuzz/fuzz_targets")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.strip_suffix(".rs").map(str::to_owned)
+        })
+        .collect();
+    defined.sort();
+    let mut known: Vec<String> = TARGETS.iter().map(|t| t.to_string()).collect();
+    known.sort();
+    assert_eq!(defined, known, "fuzz/fuzz_targets/*.rs and TARGETS differ");
+    for t in TARGETS {
+        let mut files = Vec::new();
+        files_in(&fuzz.join("corpus").join(t), &mut files);
+        assert!(
+            !files.is_empty(),
+            "fuzz/corpus/{t}/ is missing or empty: commit a seed corpus"
+        );
+    }
+}
+
+/// The roundtrip corpus exercises every structure: for each one, some
+/// committed input unmarshals (else its check never runs on stable).
+#[test]
+fn roundtrip_corpus_covers_every_structure() {
+    let mut files = Vec::new();
+    files_in(
+        &workspace_root()
+            .join("fuzz")
+            .join("corpus")
+            .join("roundtrip"),
+        &mut files,
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    for f in &files {
+        if let Some(name) = roundtrip_unmarshals(&fs::read(f).unwrap_or_default()) {
+            seen.insert(name);
+        }
+    }
+    let missing: Vec<&str> = ROUNDTRIP_TYPES
+        .iter()
+        .map(|t| t.0)
+        .filter(|n| !seen.contains(n))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "no input of fuzz/corpus/roundtrip/ unmarshals as {missing:?}"
+    );
 }
