@@ -251,3 +251,24 @@ fn part3_24_6_clear_changes_storage_primaries() {
     assert_ne!(before, after, "SPS changed");
     assert_eq!(ek_before, ek_after, "EPS unchanged");
 }
+
+#[test]
+fn part1_27_4_tpm_reset_invalidates_saved_object_contexts() {
+    let mut t = tpm();
+    let (h, _, _) = create_primary(&mut t, 0x4000_0001, &ecc_signing_template(), b"");
+    let mut r = run(&mut t, &Cmd::new(0x162).handle(h), false);
+    assert_eq!(r.rc, Rc::SUCCESS);
+    let ctx = r.rest();
+    // Loads back within the same Reset cycle.
+    assert_eq!(
+        run(&mut t, &Cmd::new(0x161).bytes(&ctx), true).rc,
+        Rc::SUCCESS
+    );
+    // _TPM_Init and Startup(CLEAR) without Shutdown(STATE): a TPM Reset.
+    t.reset();
+    assert_eq!(run(&mut t, &Cmd::new(0x144).u16(0), false).rc, Rc::SUCCESS);
+    assert_eq!(
+        run(&mut t, &Cmd::new(0x161).bytes(&ctx), true).rc,
+        Rc::INTEGRITY.param(1)
+    );
+}

@@ -79,6 +79,10 @@ impl Command for Startup {
                 ctx.p.restart_count = 0;
                 ctx.v.null_seed = fresh(ctx, 64);
                 ctx.v.null_proof = fresh(ctx, 64);
+                // Saved contexts of the last Reset cycle become unloadable
+                // (Part 1, 27.4: all saved object contexts are invalidated
+                // by TPM Reset).
+                ctx.p.context_key = fresh(ctx, 32);
                 ctx.v.active_banks = ctx.p.pcr_allocation.clone();
                 // lockoutAuth disabled with lockoutRecovery 0 comes back at
                 // TPM Reset (Part 1, 19.8.6).
