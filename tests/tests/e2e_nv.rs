@@ -63,6 +63,7 @@ const OWNERWRITE: u32 = 1 << 1;
 const AUTHWRITE: u32 = 1 << 2;
 const POLICYWRITE: u32 = 1 << 3;
 const NT_SHIFT: u32 = 4;
+const POLICY_DELETE: u32 = 1 << 10;
 const WRITELOCKED: u32 = 1 << 11;
 const WRITEALL: u32 = 1 << 12;
 const WRITEDEFINE: u32 = 1 << 13;
@@ -93,6 +94,8 @@ const CC_NV_READ: u32 = 0x14e;
 const CC_POLICY_AUTH_VALUE: u32 = 0x16b;
 const CC_POLICY_COMMAND_CODE: u32 = 0x16c;
 const CC_POLICY_OR: u32 = 0x171;
+const CC_NV_UNDEFINE_SPACE_SPECIAL: u32 = 0x11f;
+const CC_NV_UNDEFINE_SPACE: u32 = 0x122;
 
 /// The TPMA_NV bits of an attribute list as tpm2-tools writes it.
 fn nv_bits(list: &str) -> u32 {
@@ -117,6 +120,7 @@ fn nv_bits(list: &str) -> u32 {
             "orderly" => ORDERLY,
             "clear_stclear" => CLEAR_STCLEAR,
             "platformcreate" => PLATFORMCREATE,
+            "policydelete" => POLICY_DELETE,
             "read_stclear" => READ_STCLEAR,
             other => panic!("NV attribute {other:?} not known to this test"),
         })
@@ -674,6 +678,34 @@ fn locks_restart(tcti: Tcti) {
     // Undefining a locked index is allowed.
     sim.tpm2(&["nvundefine", &idx(LOCK_A), "-C", "o"]);
     assert!(!nv_indices(&sim).contains(&u64::from(LOCK_A)));
+
+    // Power lost (the simulator killed, no Shutdown): a counter without
+    // ORDERLY keeps its exact value; an orderly (hybrid) counter comes back
+    // as its NV value ORed with MAX_ORDERLY_COUNT (TPM_PT_ORDERLY_COUNT),
+    // never below the last value read (Part 1, 34.2.4.3).
+    sim.tpm2(&["nvincrement", &idx(LOCK_D), "-C", "o"]);
+    sim.tpm2(&["nvincrement", &idx(LOCK_D2), "-C", "o"]);
+    let (d, d2) = (counter(&sim, LOCK_D), counter(&sim, LOCK_D2));
+    let out = sim.tpm2(&["getcap", "properties-fixed"]);
+    let max_orderly = yaml::parse(&out)
+        .path(&["TPM2_PT_ORDERLY_COUNT", "raw"])
+        .and_then(Yaml::as_u64)
+        .unwrap_or_else(|| panic!("no TPM2_PT_ORDERLY_COUNT in:\n{out}"));
+    drop(sim);
+    let sim = Sim::start_in(tcti, dir.path(), false);
+    sim.tpm2(&["startup", "-c"]);
+    assert_eq!(counter(&sim, LOCK_D), d, "counter after a power loss");
+    let after = counter(&sim, LOCK_D2);
+    assert!(after >= d2, "orderly counter went back: {after} < {d2}");
+    assert_eq!(
+        after & max_orderly,
+        max_orderly,
+        "orderly counter after a power loss: {after:#x}, MAX_ORDERLY_COUNT {max_orderly:#x}"
+    );
+    assert!(
+        after <= d2 | max_orderly,
+        "orderly counter jumped: {after:#x} from {d2:#x}"
+    );
 }
 per_transport!(
     locks_restart,
@@ -1400,5 +1432,74 @@ fn policies(tcti: Tcti) {
     ]);
     assert_eq!(read(&sim, "out2.bin"), b"released by PolicyNV");
     end_session(&sim);
+
+    // TPMA_NV_POLICY_DELETE: only TPM2_NV_UndefineSpaceSpecial under the
+    // index's policy deletes it (Part 3, 31.3-31.5).
+    let d = 0x0150_0042;
+    let del = policy_cc(&zero, CC_NV_UNDEFINE_SPACE_SPECIAL);
+    let tdel = trial(
+        &sim,
+        &[&[
+            "policycommandcode",
+            "TPM2_CC_NV_UndefineSpaceSpecial",
+            "-L",
+            "del.dig",
+        ]],
+        "del.dig",
+    );
+    assert_eq!(
+        hex(&tdel),
+        hex(&del),
+        "PolicyCommandCode(NV_UndefineSpaceSpecial)"
+    );
+    // Only the platform may define such an index: TPM_RC_ATTRIBUTES on
+    // parameter 2 for the owner.
+    let err = sim.tpm2_fails(&[
+        "nvdefine",
+        &idx(d),
+        "-C",
+        "o",
+        "-s",
+        "8",
+        "-a",
+        "ownerread|ownerwrite|policydelete",
+        "-L",
+        "del.dig",
+    ]);
+    assert_rc(&err, 0x2c2, "POLICY_DELETE index defined by the owner");
+    let dattrs = "ppread|ppwrite|platformcreate|policydelete";
+    sim.tpm2(&[
+        "nvdefine",
+        &idx(d),
+        "-C",
+        "p",
+        "-s",
+        "8",
+        "-a",
+        dattrs,
+        "-L",
+        "del.dig",
+    ]);
+    let dp = nvreadpublic(&sim, d);
+    assert_eq!(dp.attributes, nv_bits(dattrs));
+    assert_ne!(dp.attributes & POLICY_DELETE, 0);
+    assert_eq!(hex(&dp.policy), hex(&del));
+    // TPM2_NV_UndefineSpace (sent raw: the tools pick the special command
+    // by themselves): TPM_RC_ATTRIBUTES on handle 2 = 0x282.
+    assert_eq!(
+        send_pw(&sim, CC_NV_UNDEFINE_SPACE, &[0x4000_000c, d], &[]),
+        0x282
+    );
+    assert!(nv_indices(&sim).contains(&u64::from(d)));
+    policy_session(
+        &sim,
+        &[&["policycommandcode", "TPM2_CC_NV_UndefineSpaceSpecial"]],
+    );
+    sim.tpm2(&["nvundefine", &idx(d), "-C", "p", "-S", "sess.ctx"]);
+    end_session(&sim);
+    assert!(
+        !nv_indices(&sim).contains(&u64::from(d)),
+        "index still defined"
+    );
 }
 per_transport!(policies, policies_mssim, policies_swtpm, policies_abrmd);
