@@ -202,8 +202,12 @@ fn generates_rsa_key(cmd: &[u8]) -> bool {
     matches!(cc, Some(0x131 | 0x153 | 0x191)) && find(cmd, &[0x00, 0x01, 0x00, 0x0B]).is_some()
 }
 
+/// The tests of this binary share the counters: one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn live_heap_stays_under_the_configured_bound() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let started = Instant::now();
     let pool: Vec<Vec<u8>> = trace_commands()
         .into_iter()
@@ -289,4 +293,45 @@ fn live_heap_stays_under_the_configured_bound() {
         leaked <= 4096,
         "{leaked} bytes still live after the TPM was dropped"
     );
+}
+
+/// The `socket` fuzz target's allocation bound, on stable: reading the
+/// requests of one input allocates at most 4 x its length + 64 KiB, for
+/// every committed `socket` input and for length fields that announce
+/// 1 MiB (or more) with only a few octets behind them.
+#[test]
+fn socket_framing_allocates_in_proportion_to_input() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut inputs: Vec<Vec<u8>> = vec![
+        // mssim TPM_SEND_COMMAND, locality 0, 1 MiB announced.
+        vec![0, 0, 0, 0, 8, 0, 0, 0x10, 0, 0, 0x80, 0x01],
+        // mssim TPM_SIGNAL_HASH_DATA, 1 MiB announced.
+        vec![0, 0, 0, 0, 6, 0, 0x10, 0, 0, 1, 2, 3],
+        // swtpm data channel: raw header with a 1 MiB size.
+        vec![2, 0x80, 0x01, 0, 0x10, 0, 0, 0, 0, 1, 0x7b, 9],
+        // swtpm data channel, mssim framing, 1 MiB announced.
+        vec![2, 0, 0, 0, 8, 0, 0, 0x10, 0, 0, 1],
+        // swtpm control: CMD_SET_STATEBLOB announcing 4 GiB.
+        vec![
+            3, 255, 0, 0, 0, 0x0d, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 1,
+        ],
+    ];
+    let dir = workspace_root().join("fuzz/corpus/socket");
+    for e in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = e.expect("dir entry").path();
+        inputs.push(std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())));
+    }
+    for data in &inputs {
+        let base = LIVE.load(Ordering::Relaxed);
+        PEAK.store(base, Ordering::Relaxed);
+        let r = vtpm_tests::fuzzing::socket_input(data);
+        let used = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+        assert_eq!(r, Ok(()), "socket input {data:02x?}");
+        let limit = 4 * data.len() + 64 * 1024;
+        assert!(
+            used <= limit,
+            "reading {} octets allocated {used} bytes (limit {limit}): {data:02x?}",
+            data.len()
+        );
+    }
 }
