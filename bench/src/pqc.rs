@@ -399,6 +399,8 @@ pub struct PqcRow {
     pub name: String,
     pub backend: String,
     pub summary: Summary,
+    /// State commits per iteration, where the backend can tell.
+    pub commits_per_op: Option<f64>,
 }
 
 /// Run `case` alone on `b`: set up, warm up (3), then `budget` iterations.
@@ -409,6 +411,7 @@ pub fn run_one(case: &Case, b: &mut dyn Backend, budget: &Budget) -> PqcRow {
         step(b);
     }
     let iters = budget.iters_for(case.weight);
+    let commits0 = b.commits();
     let mut samples = Vec::with_capacity(iters);
     let start = std::time::Instant::now();
     for i in 0..iters {
@@ -417,12 +420,17 @@ pub fn run_one(case: &Case, b: &mut dyn Backend, budget: &Budget) -> PqcRow {
             break;
         }
     }
+    let commits_per_op = match (commits0, b.commits()) {
+        (Some(x), Some(y)) if !samples.is_empty() => Some((y - x) as f64 / samples.len() as f64),
+        _ => None,
+    };
     drop(step);
     clean(b);
     let row = PqcRow {
         name: case.name.to_string(),
         backend: b.name(),
         summary: Summary::of(&samples),
+        commits_per_op,
     };
     eprintln!(
         "  {:<52} {:>10}  (p10 {} p90 {}, n={})",
@@ -439,15 +447,18 @@ pub fn run_one(case: &Case, b: &mut dyn Backend, budget: &Budget) -> PqcRow {
 pub fn table(title: &str, rows: &[PqcRow]) -> String {
     let mut s = format!(
         "\n### {title}\n\nNo peer: libtpms 0.9 has no PQC, so there is no ratio.\n\n\
-         | command | median (p10–p90) | MAD | n |\n|---|---:|---:|---:|\n"
+         | command | median (p10–p90) | MAD | min | n | commits/op |\n|---|---:|---:|---:|---:|---:|\n"
     );
     for r in rows {
         s.push_str(&format!(
-            "| {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} |\n",
             r.name,
             fmt_summary(&r.summary),
             fmt_ns(r.summary.mad),
-            r.summary.n
+            fmt_ns(r.summary.min),
+            r.summary.n,
+            r.commits_per_op
+                .map_or("-".to_string(), |c| format!("{c:.2}")),
         ));
     }
     s
@@ -464,6 +475,10 @@ impl PqcRow {
             ("p90_ns", Json::num(self.summary.p90)),
             ("mad_ns", Json::num(self.summary.mad)),
             ("min_ns", Json::num(self.summary.min)),
+            (
+                "commits_per_op",
+                self.commits_per_op.map_or(Json::Null, Json::num),
+            ),
         ])
     }
 }
