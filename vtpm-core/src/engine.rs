@@ -547,6 +547,12 @@ impl<P: Platform> Tpm<P> {
             })?;
             handles.push(h);
         }
+        // Read-Only mode (Part 1, 42.2): a command Part 3 Table 207 does
+        // not permit is refused before any authorization is checked, and
+        // so before any state (such as DA counters) changes.
+        if self.v.startup_clear.read_only && !self.read_only_permits(def, &handles) {
+            return Err(Rc::READ_ONLY);
+        }
         // d) authorization area
         let mut plan = None;
         let params_in: &[u8];
@@ -808,6 +814,32 @@ impl<P: Platform> Tpm<P> {
                     Err(Rc::HIERARCHY)
                 }
             }
+        }
+    }
+
+    /// May `def` run in Read-Only mode with these handles (Part 3, 24.9,
+    /// Table 207)?
+    fn read_only_permits(&self, def: &commands::CommandDef, handles: &[Handle]) -> bool {
+        use crate::state::nv::{nt, nva};
+        let nv_index = |kind: Option<HandleKind>| {
+            let h = match kind {
+                Some(kind) => def
+                    .handles
+                    .iter()
+                    .zip(handles)
+                    .find(|(spec, _)| spec.kind == kind)
+                    .map(|(_, h)| *h),
+                None => handles.first().copied(),
+            };
+            h.and_then(|h| self.p.nv.iter().find(|i| i.handle == h))
+        };
+        match def.read_only {
+            commands::ReadOnly::Permitted => true,
+            commands::ReadOnly::NotPermitted => false,
+            commands::ReadOnly::OrderlyClearIndexOnly => nv_index(Some(HandleKind::NvIndex))
+                .is_some_and(|i| i.has(nva::ORDERLY | nva::CLEAR_STCLEAR)),
+            commands::ReadOnly::NotWithPinIndex => !nv_index(None)
+                .is_some_and(|i| matches!(i.index_type(), nt::PIN_PASS | nt::PIN_FAIL)),
         }
     }
 

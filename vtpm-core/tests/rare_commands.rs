@@ -2,8 +2,9 @@
 //! commit mechanism (Commit, EC_Ephemeral, ECDAA signing, ZGen_2Phase),
 //! ECC encryption, authenticated countdown timers, PCR policy/auth
 //! groups, physical presence, algorithm sets, settable capabilities, the
-//! vendor test command, PolicyCapability, PolicyParameters, the v185 NV
-//! forms, and the commands this TPM does not implement.
+//! vendor test command, PolicyCapability, PolicyParameters,
+//! PolicyTransportSPDM, the v185 NV forms, and the commands this TPM
+//! does not implement.
 //!
 //! Every cryptographic result is checked against an independent
 //! computation with the RustCrypto `p256`/`p384`/`sha2` crates.
@@ -61,6 +62,8 @@ const CC_NV_READPUBLIC2: u32 = 0x19E;
 const CC_NV_READPUBLIC: u32 = 0x169;
 const CC_NV_WRITE: u32 = 0x137;
 const CC_NV_READ: u32 = 0x14E;
+const CC_POLICYTRANSPORTSPDM: u32 = 0x1A1;
+const CC_POLICYRESTART: u32 = 0x180;
 
 const CAP_ALGS: u32 = 0;
 const CAP_HANDLES: u32 = 1;
@@ -692,15 +695,18 @@ fn part3_30_2_capabilities_report_the_new_commands_truthfully() {
         0x19D,
         0x19E,
         0x19F,
+        0x197,
+        0x1A0,
+        0x1A1,
         0x2000_0000,
         0x155,
         0x15B,
     ] {
         assert!(has(cc), "{cc:#x} listed");
     }
-    for cc in [
-        0x12F, 0x141, 0x179, 0x194, 0x195, 0x196, 0x197, 0x1A0, 0x1A1,
-    ] {
+    // Field upgrade, FirmwareRead and Attached Components: absent, as
+    // Part 3 allows (docs/command-coverage.md).
+    for cc in [0x12F, 0x141, 0x179, 0x194, 0x195, 0x196] {
         assert!(!has(cc), "{cc:#x} not listed");
         let rc = run(&mut t, &Cmd::new(cc), false).rc;
         assert_eq!(rc, Rc::COMMAND_CODE, "{cc:#x}");
@@ -725,6 +731,11 @@ fn part3_30_2_capabilities_report_the_new_commands_truthfully() {
     let hs: Vec<u32> = (0..n).map(|_| r.u32()).collect();
     assert!(hs.contains(&ACT_0));
     assert!(!hs.contains(&(ACT_0 + 1)));
+    // No Attached Component: TPM_HT_AC is a defined handle type with no
+    // handles.
+    let (more, n, _) = get_cap(&mut t, CAP_HANDLES, 0x9000_0000, 100);
+    assert!(!more);
+    assert_eq!(n, 0);
 }
 
 // ------------------------------------------------------------ ACT
@@ -1255,4 +1266,129 @@ fn part3_23_24_policy_parameters_and_nv_define_space2() {
     let other = [&8u16.to_be_bytes()[..], &0u16.to_be_bytes()].concat();
     let rsp = t.execute(0, &with_policy(CC_NV_READ, &[index, index], s, &other));
     assert_eq!(rc_of(&rsp), Rc::POLICY_FAIL.session(1));
+}
+
+// ------------------------------------------------------------ PolicyTransportSPDM
+
+fn policy_spdm(t: &mut Tpm<TestPlatform>, s: u32, req: &[u8], tpm_key: &[u8]) -> Rc {
+    let c = Cmd::new(CC_POLICYTRANSPORTSPDM)
+        .handle(s)
+        .b2(req)
+        .b2(tpm_key);
+    run(t, &c, false).rc
+}
+
+#[test]
+fn part3_23_25_policy_transport_spdm_digest_and_no_secure_channel() {
+    let mut t = tpm();
+    let cc = CC_POLICYTRANSPORTSPDM.to_be_bytes();
+    // No key Names: policyDigest' = H(policyDigest || TPM_CC_PolicyTransportSPDM).
+    let trial = start_policy(&mut t, 3);
+    assert_eq!(policy_spdm(&mut t, trial, &[], &[]), Rc::SUCCESS);
+    let plain = sha256(&[&[0u8; 32], &cc]);
+    assert_eq!(policy_digest(&mut t, trial), plain);
+    // checkSecureChannel already SET: TPM_RC_VALUE, digest unchanged.
+    assert_eq!(policy_spdm(&mut t, trial, &[], &[]), Rc::VALUE);
+    assert_eq!(policy_digest(&mut t, trial), plain);
+    // PolicyRestart clears it.
+    let r = run(&mut t, &Cmd::new(CC_POLICYRESTART).handle(trial), false);
+    assert_eq!(r.rc, Rc::SUCCESS);
+    assert_eq!(policy_spdm(&mut t, trial, &[], &[]), Rc::SUCCESS);
+    assert_eq!(policy_digest(&mut t, trial), plain);
+
+    // Key Names: scKeyNameHash = H(req.size || req || tpm.size || tpm),
+    // appended to the digest.
+    let req: Vec<u8> = [&SHA256.to_be_bytes()[..], &[0x5A; 32]].concat();
+    let tpm_key: Vec<u8> = [&SHA384.to_be_bytes()[..], &[0xC3; 48]].concat();
+    for (r, k) in [
+        (&req[..], &[][..]),
+        (&[][..], &tpm_key[..]),
+        (&req[..], &tpm_key[..]),
+    ] {
+        let s = start_policy(&mut t, 3);
+        assert_eq!(policy_spdm(&mut t, s, r, k), Rc::SUCCESS);
+        let sc = sha256(&[
+            &(r.len() as u16).to_be_bytes(),
+            r,
+            &(k.len() as u16).to_be_bytes(),
+            k,
+        ]);
+        assert_eq!(policy_digest(&mut t, s), sha256(&[&[0u8; 32], &cc, &sc]));
+    }
+    // The same Name as requester or as TPM key gives different policies.
+    let a = start_policy(&mut t, 3);
+    let b = start_policy(&mut t, 3);
+    assert_eq!(policy_spdm(&mut t, a, &req, &[]), Rc::SUCCESS);
+    assert_eq!(policy_spdm(&mut t, b, &[], &req), Rc::SUCCESS);
+    assert_ne!(policy_digest(&mut t, a), policy_digest(&mut t, b));
+
+    // A Name must be nameAlg || digest of that size.
+    let s = start_policy(&mut t, 3);
+    let bad_alg = [&[0x00, 0x10][..], &[0; 32]].concat();
+    assert_eq!(policy_spdm(&mut t, s, &bad_alg, &[]), Rc::HASH.param(1));
+    assert_eq!(policy_spdm(&mut t, s, &[], &bad_alg), Rc::HASH.param(2));
+    assert_eq!(policy_spdm(&mut t, s, &req[..33], &[]), Rc::SIZE.param(1));
+    assert_eq!(policy_spdm(&mut t, s, &[], &[0x00]), Rc::SIZE.param(2));
+    assert_eq!(
+        policy_spdm(&mut t, s, &[], &0x4000_0001u32.to_be_bytes()),
+        Rc::HASH.param(2)
+    );
+    assert_eq!(policy_digest(&mut t, s), vec![0u8; 32]);
+
+    // Used for authorization: this TPM has no SPDM secure channel, so the
+    // policy never authorizes (TPM_RC_CHANNEL), even with the right digest.
+    let index = 0x0150_0030u32;
+    let attrs = 0x0000_0002 | 0x0008_0000 | 0x0200_0000; // OWNERWRITE | POLICYREAD | NO_DA
+    let c = Cmd::new(0x12A)
+        .handle(OWNER)
+        .pw(b"")
+        .b2(&[])
+        .b2(&nv_public(index, attrs, &plain, 8));
+    assert_eq!(run(&mut t, &c, false).rc, Rc::SUCCESS);
+    let c = Cmd::new(CC_NV_WRITE)
+        .handle(OWNER)
+        .handle(index)
+        .pw(b"")
+        .b2(&[1; 8])
+        .u16(0);
+    assert_eq!(run(&mut t, &c, false).rc, Rc::SUCCESS);
+    let read_params = [&8u16.to_be_bytes()[..], &0u16.to_be_bytes()].concat();
+    let s = start_policy(&mut t, 1);
+    assert_eq!(policy_spdm(&mut t, s, &[], &[]), Rc::SUCCESS);
+    assert_eq!(policy_digest(&mut t, s), plain);
+    let rsp = t.execute(
+        0,
+        &with_policy(CC_NV_READ, &[index, index], s, &read_params),
+    );
+    assert_eq!(rc_of(&rsp).base(), Rc::CHANNEL);
+    // Control: an index whose policy is another deferred assertion
+    // (PolicyCommandCode(NV_Read)) reads with such a session, so the
+    // refusal above is the secure-channel check.
+    let cc_policy = sha256(&[
+        &[0u8; 32],
+        &0x16Cu32.to_be_bytes(),
+        &CC_NV_READ.to_be_bytes(),
+    ]);
+    let c = Cmd::new(0x12A).handle(OWNER).pw(b"").b2(&[]).b2(&nv_public(
+        index + 1,
+        attrs,
+        &cc_policy,
+        8,
+    ));
+    assert_eq!(run(&mut t, &c, false).rc, Rc::SUCCESS);
+    let c = Cmd::new(CC_NV_WRITE)
+        .handle(OWNER)
+        .handle(index + 1)
+        .pw(b"")
+        .b2(&[2; 8])
+        .u16(0);
+    assert_eq!(run(&mut t, &c, false).rc, Rc::SUCCESS);
+    let s = start_policy(&mut t, 1);
+    let c = Cmd::new(0x16C).handle(s).u32(CC_NV_READ);
+    assert_eq!(run(&mut t, &c, false).rc, Rc::SUCCESS);
+    let rsp = t.execute(
+        0,
+        &with_policy(CC_NV_READ, &[index + 1, index + 1], s, &read_params),
+    );
+    assert_eq!(rc_of(&rsp), Rc::SUCCESS);
 }

@@ -604,6 +604,11 @@ impl<P: Platform> Tpm<P> {
             // No physical-presence signal reaches this engine.
             return Err(Rc::PP);
         }
+        if s.check_secure_channel {
+            // PolicyTransportSPDM: no command reaches this TPM over an
+            // SPDM secure channel (Part 3, 23.25.1).
+            return Err(Rc::CHANNEL);
+        }
         if let Some(cp) = &s.cp_hash {
             if *cp != plan.cp_hash(s.hash, def.cc, names, params) {
                 return Err(Rc::POLICY_FAIL);

@@ -56,6 +56,11 @@ pub struct Session {
     pub pp_required: bool,
     /// PolicyNvWritten value.
     pub nv_written: Option<bool>,
+    /// `checkSecureChannel`: PolicyTransportSPDM was run.
+    pub check_secure_channel: bool,
+    /// `scKeyNameHash`, when PolicyTransportSPDM named a requester or TPM
+    /// key (`checkReqKey` or `checkTpmKey`).
+    pub sc_key_name_hash: Option<Vec<u8>>,
     /// Expiry in TPM time (ms since _TPM_Init), from PolicySecret/Signed.
     pub timeout_ms: Option<u64>,
     /// TPM time when the session (or its policy) started.
@@ -96,6 +101,8 @@ impl Session {
         self.password_needed = false;
         self.pp_required = false;
         self.nv_written = None;
+        self.check_secure_channel = false;
+        self.sc_key_name_hash = None;
         self.timeout_ms = None;
         self.start_ms = now_ms;
     }

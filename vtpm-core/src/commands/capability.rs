@@ -442,6 +442,9 @@ fn handles_from(ctx: &Ctx<'_>, first: u32) -> TpmResult<Vec<Handle>> {
                 .map(|(h, _)| Handle(*h))
                 .collect()
         }
+        // TPM_HT_AC is a defined handle type; this TPM has no Attached
+        // Components, so the list is empty.
+        ht::AC => Vec::new(),
         _ => return Err(Rc::VALUE.param(2)),
     })
 }

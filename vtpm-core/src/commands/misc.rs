@@ -1,7 +1,7 @@
 //! Part 3, 26 (Miscellaneous Management: `TPM2_PP_Commands`,
 //! `TPM2_SetAlgorithmSet`), 30.4 (`TPM2_SetCapability`) and 34
-//! (`TPM2_Vendor_TCG_Test`), and the commands of this TPM's feature set
-//! that it does not implement.
+//! (`TPM2_Vendor_TCG_Test`), and the optional features this TPM does not
+//! have.
 //!
 //! # Physical presence
 //!
@@ -28,17 +28,22 @@
 //! (`TPMI_RH_HIERARCHY_AUTH+`) and answers `TPM_RC_VALUE` on
 //! `setCapabilityData`, as the reference does.
 //!
-//! # Not implemented (`TPM_RC_COMMAND_CODE`)
+//! # Absent features (`TPM_RC_COMMAND_CODE`)
 //!
-//! These commands are left out of the command table, so they are answered
-//! `TPM_RC_COMMAND_CODE` and `TPM_CAP_COMMANDS` does not list them
-//! ([`NOT_IMPLEMENTED`]): field upgrade (`TPM2_FieldUpgradeStart`,
-//! `TPM2_FieldUpgradeData`, `TPM2_FirmwareRead`: the firmware of this TPM
-//! is its host's software, updated with it), Attached Components
-//! (`TPM2_AC_GetCapability`, `TPM2_AC_Send`, `TPM2_Policy_AC_SendSelect`),
-//! SPDM secure channels (`TPM2_PolicyTransportSPDM`), the deprecated
-//! `TPM2_CertifyX509`, and Read-Only mode (`TPM2_ReadOnlyControl`; the
-//! `readOnly` bit of `TPMA_STARTUP_CLEAR` is always CLEAR).
+//! Part 3 lets a TPM leave a feature out: a command it does not implement
+//! is answered `TPM_RC_COMMAND_CODE` (Part 3, 5.2, step 3) and is not
+//! listed by `TPM_CAP_COMMANDS` (Part 3, 30.2). This TPM leaves out
+//! ([`NOT_IMPLEMENTED`]):
+//!
+//! * field upgrade (Part 3, 27: `TPM2_FieldUpgradeStart`,
+//!   `TPM2_FieldUpgradeData`, `TPM2_FirmwareRead`): Part 3, 27.1 allows a
+//!   vendor proprietary upgrade process instead, and `TPM2_FirmwareRead` is
+//!   optional even with the other two; the firmware of this TPM is its
+//!   host's software and is updated with it;
+//! * Attached Components (Part 3, 32: `TPM2_AC_GetCapability`,
+//!   `TPM2_AC_Send`, `TPM2_Policy_AC_SendSelect`; all three
+//!   deprecated in v184): no component is attached, and
+//!   `TPM_CAP_HANDLES` of `TPM_HT_AC` is the empty list.
 
 use super::{Command, NoParams};
 use crate::engine::Ctx;
@@ -50,7 +55,8 @@ use crate::wire::{cc, CommandCode, Handle, Marshal, Rc, Reader, TpmResult, Unmar
 /// Commands that require Physical Presence (`TPM_CAP_PP_COMMANDS`).
 pub const PP_REQUIRED: &[CommandCode] = &[cc::PP_COMMANDS];
 
-/// Part 3 commands this TPM does not implement (module documentation).
+/// Part 3 commands of features this TPM does not have (module
+/// documentation).
 pub const NOT_IMPLEMENTED: &[CommandCode] = &[
     cc::FIELDUPGRADESTART,
     cc::FIELDUPGRADEDATA,
@@ -58,9 +64,6 @@ pub const NOT_IMPLEMENTED: &[CommandCode] = &[
     cc::AC_GETCAPABILITY,
     cc::AC_SEND,
     cc::POLICY_AC_SENDSELECT,
-    cc::CERTIFYX509,
-    cc::READONLYCONTROL,
-    cc::POLICYTRANSPORTSPDM,
 ];
 
 /// The algorithm sets this TPM implements.

@@ -26,6 +26,7 @@ pub mod pcr_auth;
 pub mod policy;
 pub mod pqc;
 pub mod random;
+pub mod read_only;
 pub mod sequence;
 pub mod session;
 pub mod signature;
@@ -174,6 +175,24 @@ pub struct HandleSpec {
     pub auth: AuthRole,
 }
 
+/// Whether a command may run while the TPM is in Read-Only mode (Part 3,
+/// 24.9, Table 207 "Commands Permitted in Read-Only Mode").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadOnly {
+    /// Permitted.
+    Permitted,
+    /// Not permitted: `TPM_RC_READ_ONLY`.
+    NotPermitted,
+    /// Permitted only when the NV index in the handle area (the handle of
+    /// kind [`HandleKind::NvIndex`]) has `TPMA_NV_ORDERLY` and
+    /// `TPMA_NV_CLEAR_STCLEAR` SET (NV_Write, NV_Extend, NV_SetBits,
+    /// NV_WriteLock, NV_ReadLock).
+    OrderlyClearIndexOnly,
+    /// Permitted unless the first handle is a PIN Pass or PIN Fail NV
+    /// index (PolicySecret).
+    NotWithPinIndex,
+}
+
 /// A row of the command table.
 #[derive(Debug)]
 pub struct CommandDef {
@@ -195,6 +214,8 @@ pub struct CommandDef {
     pub decrypt: bool,
     /// First response parameter is a TPM2B that a session may encrypt.
     pub encrypt: bool,
+    /// Read-Only mode (Part 3, Table 207).
+    pub read_only: ReadOnly,
     /// The handler.
     pub run: Handler,
 }
@@ -267,6 +288,7 @@ const BASE: CommandDef = CommandDef {
     r_handle: false,
     decrypt: false,
     encrypt: false,
+    read_only: ReadOnly::Permitted,
     run: unimplemented_handler,
 };
 
@@ -286,6 +308,7 @@ pub static TABLE: &[CommandDef] = &[
         name: "NV_UndefineSpaceSpecial",
         handles: &[h(HandleKind::NvIndex, Admin), h(Permanent(PLATFORM), User)],
         nv: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<nv::NvUndefineSpaceSpecial>,
         ..BASE
     },
@@ -294,6 +317,7 @@ pub static TABLE: &[CommandDef] = &[
         name: "EvictControl",
         handles: &[h(Permanent(PROVISION), User), h(Object, NoAuth)],
         nv: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<context::EvictControl>,
         ..BASE
     },
@@ -303,6 +327,7 @@ pub static TABLE: &[CommandDef] = &[
         handles: &[h(Permanent(HIERARCHY), User)],
         nv: true,
         extensive: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<hierarchy::HierarchyControl>,
         ..BASE
     },
@@ -314,6 +339,7 @@ pub static TABLE: &[CommandDef] = &[
             h(HandleKind::NvIndex, NoAuth),
         ],
         nv: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<nv::NvUndefineSpace>,
         ..BASE
     },
@@ -323,6 +349,7 @@ pub static TABLE: &[CommandDef] = &[
         handles: &[h(Permanent(PLATFORM), User)],
         nv: true,
         extensive: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<hierarchy::ChangeEps>,
         ..BASE
     },
@@ -332,6 +359,7 @@ pub static TABLE: &[CommandDef] = &[
         handles: &[h(Permanent(PLATFORM), User)],
         nv: true,
         extensive: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<hierarchy::ChangePps>,
         ..BASE
     },
@@ -341,6 +369,7 @@ pub static TABLE: &[CommandDef] = &[
         handles: &[h(Permanent(CLEAR_AUTH), User)],
         nv: true,
         extensive: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<hierarchy::Clear>,
         ..BASE
     },
@@ -349,6 +378,7 @@ pub static TABLE: &[CommandDef] = &[
         name: "ClearControl",
         handles: &[h(Permanent(CLEAR_AUTH), User)],
         nv: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<hierarchy::ClearControl>,
         ..BASE
     },
@@ -357,6 +387,7 @@ pub static TABLE: &[CommandDef] = &[
         name: "ClockSet",
         handles: &[h(Permanent(PROVISION), User)],
         nv: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<clock::ClockSet>,
         ..BASE
     },
@@ -366,6 +397,7 @@ pub static TABLE: &[CommandDef] = &[
         handles: &[h(Permanent(HIERARCHY_AUTH), User)],
         nv: true,
         decrypt: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<hierarchy::HierarchyChangeAuth>,
         ..BASE
     },
@@ -375,6 +407,7 @@ pub static TABLE: &[CommandDef] = &[
         handles: &[h(Permanent(PROVISION), User)],
         nv: true,
         decrypt: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<nv::NvDefineSpace>,
         ..BASE
     },
@@ -383,6 +416,7 @@ pub static TABLE: &[CommandDef] = &[
         name: "PCR_Allocate",
         handles: &[h(Permanent(PLATFORM), User)],
         nv: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<pcr::PcrAllocate>,
         ..BASE
     },
@@ -392,6 +426,7 @@ pub static TABLE: &[CommandDef] = &[
         handles: &[h(Permanent(PLATFORM), User)],
         nv: true,
         decrypt: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<pcr_auth::PcrSetAuthPolicy>,
         ..BASE
     },
@@ -400,6 +435,7 @@ pub static TABLE: &[CommandDef] = &[
         name: "PP_Commands",
         handles: &[h(Permanent(PLATFORM), User)],
         nv: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<misc::PpCommands>,
         ..BASE
     },
@@ -409,6 +445,7 @@ pub static TABLE: &[CommandDef] = &[
         handles: &[h(Permanent(HIERARCHY_POLICY), User)],
         nv: true,
         decrypt: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<hierarchy::SetPrimaryPolicy>,
         ..BASE
     },
@@ -416,6 +453,7 @@ pub static TABLE: &[CommandDef] = &[
         cc: cc::CLOCKRATEADJUST,
         name: "ClockRateAdjust",
         handles: &[h(Permanent(PROVISION), User)],
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<clock::ClockRateAdjust>,
         ..BASE
     },
@@ -426,6 +464,7 @@ pub static TABLE: &[CommandDef] = &[
         r_handle: true,
         decrypt: true,
         encrypt: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<hierarchy::CreatePrimary>,
         ..BASE
     },
@@ -434,6 +473,7 @@ pub static TABLE: &[CommandDef] = &[
         name: "NV_GlobalWriteLock",
         handles: &[h(Permanent(PROVISION), User)],
         nv: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<nv::NvGlobalWriteLock>,
         ..BASE
     },
@@ -455,6 +495,7 @@ pub static TABLE: &[CommandDef] = &[
         name: "NV_Increment",
         handles: &[h(HandleKind::NvAuth, User), h(HandleKind::NvIndex, NoAuth)],
         nv: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<nv::NvIncrement>,
         ..BASE
     },
@@ -463,6 +504,7 @@ pub static TABLE: &[CommandDef] = &[
         name: "NV_SetBits",
         handles: &[h(HandleKind::NvAuth, User), h(HandleKind::NvIndex, NoAuth)],
         nv: true,
+        read_only: ReadOnly::OrderlyClearIndexOnly,
         run: dispatch::<nv::NvSetBits>,
         ..BASE
     },
@@ -472,6 +514,7 @@ pub static TABLE: &[CommandDef] = &[
         handles: &[h(HandleKind::NvAuth, User), h(HandleKind::NvIndex, NoAuth)],
         nv: true,
         decrypt: true,
+        read_only: ReadOnly::OrderlyClearIndexOnly,
         run: dispatch::<nv::NvExtend>,
         ..BASE
     },
@@ -481,6 +524,7 @@ pub static TABLE: &[CommandDef] = &[
         handles: &[h(HandleKind::NvAuth, User), h(HandleKind::NvIndex, NoAuth)],
         nv: true,
         decrypt: true,
+        read_only: ReadOnly::OrderlyClearIndexOnly,
         run: dispatch::<nv::NvWrite>,
         ..BASE
     },
@@ -489,6 +533,7 @@ pub static TABLE: &[CommandDef] = &[
         name: "NV_WriteLock",
         handles: &[h(HandleKind::NvAuth, User), h(HandleKind::NvIndex, NoAuth)],
         nv: true,
+        read_only: ReadOnly::OrderlyClearIndexOnly,
         run: dispatch::<nv::NvWriteLock>,
         ..BASE
     },
@@ -505,6 +550,7 @@ pub static TABLE: &[CommandDef] = &[
         name: "DictionaryAttackParameters",
         handles: &[h(Permanent(LOCKOUT), User)],
         nv: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<da::DictionaryAttackParameters>,
         ..BASE
     },
@@ -514,6 +560,7 @@ pub static TABLE: &[CommandDef] = &[
         handles: &[h(HandleKind::NvIndex, Admin)],
         nv: true,
         decrypt: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<nv::NvChangeAuth>,
         ..BASE
     },
@@ -549,6 +596,7 @@ pub static TABLE: &[CommandDef] = &[
         name: "SetAlgorithmSet",
         handles: &[h(Permanent(PLATFORM), User)],
         nv: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<misc::SetAlgorithmSet>,
         ..BASE
     },
@@ -557,6 +605,7 @@ pub static TABLE: &[CommandDef] = &[
         name: "SetCommandCodeAuditStatus",
         handles: &[h(Permanent(PROVISION), User)],
         nv: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<audit::SetCommandCodeAuditStatus>,
         ..BASE
     },
@@ -682,6 +731,7 @@ pub static TABLE: &[CommandDef] = &[
         name: "NV_ReadLock",
         handles: &[h(HandleKind::NvAuth, User), h(HandleKind::NvIndex, NoAuth)],
         nv: true,
+        read_only: ReadOnly::OrderlyClearIndexOnly,
         run: dispatch::<nv::NvReadLock>,
         ..BASE
     },
@@ -691,6 +741,7 @@ pub static TABLE: &[CommandDef] = &[
         handles: &[h(Object, Admin), h(Object, NoAuth)],
         decrypt: true,
         encrypt: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<object::ObjectChangeAuth>,
         ..BASE
     },
@@ -703,6 +754,7 @@ pub static TABLE: &[CommandDef] = &[
         ],
         decrypt: true,
         encrypt: true,
+        read_only: ReadOnly::NotWithPinIndex,
         run: dispatch::<policy::PolicySecret>,
         ..BASE
     },
@@ -724,6 +776,7 @@ pub static TABLE: &[CommandDef] = &[
         handles: &[h(Object, User)],
         decrypt: true,
         encrypt: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<object::Create>,
         ..BASE
     },
@@ -1066,6 +1119,7 @@ pub static TABLE: &[CommandDef] = &[
         name: "PCR_SetAuthValue",
         handles: &[h(Pcr { null: false }, User)],
         decrypt: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<pcr_auth::PcrSetAuthValue>,
         ..BASE
     },
@@ -1183,6 +1237,7 @@ pub static TABLE: &[CommandDef] = &[
         r_handle: true,
         decrypt: true,
         encrypt: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<object::CreateLoaded>,
         ..BASE
     },
@@ -1204,6 +1259,15 @@ pub static TABLE: &[CommandDef] = &[
         decrypt: true,
         encrypt: true,
         run: dispatch::<symmetric::EncryptDecrypt2>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::CERTIFYX509,
+        name: "CertifyX509",
+        handles: &[h(Object, Admin), h(Object, User)],
+        decrypt: true,
+        encrypt: true,
+        run: dispatch::<attestation::CertifyX509>,
         ..BASE
     },
     CommandDef {
@@ -1253,6 +1317,7 @@ pub static TABLE: &[CommandDef] = &[
         handles: &[h(Permanent(PROVISION), User)],
         nv: true,
         decrypt: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<nv::NvDefineSpace2>,
         ..BASE
     },
@@ -1270,7 +1335,23 @@ pub static TABLE: &[CommandDef] = &[
         handles: &[h(Permanent(HIERARCHY_AUTH_NULL), User)],
         nv: true,
         decrypt: true,
+        read_only: ReadOnly::NotPermitted,
         run: dispatch::<misc::SetCapability>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::READONLYCONTROL,
+        name: "ReadOnlyControl",
+        handles: &[h(Permanent(PLATFORM), User)],
+        run: dispatch::<read_only::ReadOnlyControl>,
+        ..BASE
+    },
+    CommandDef {
+        cc: cc::POLICYTRANSPORTSPDM,
+        name: "PolicyTransportSPDM",
+        handles: &[h(HandleKind::PolicySession, NoAuth)],
+        decrypt: true,
+        run: dispatch::<policy::PolicyTransportSpdm>,
         ..BASE
     },
     CommandDef {
@@ -1370,6 +1451,66 @@ mod tests {
                 w[0].name,
                 w[1].name
             );
+        }
+    }
+
+    /// The `read_only` column against a transcription of Part 3, Table 207
+    /// (every command this TPM implements appears there, except
+    /// Vendor_TCG_Test, which Part 1, 42.3 leaves to the vendor and which
+    /// changes nothing).
+    #[test]
+    fn read_only_column_follows_part3_table_207() {
+        let not_permitted = [
+            cc::CREATE,
+            cc::OBJECTCHANGEAUTH,
+            cc::CREATELOADED,
+            cc::SETCOMMANDCODEAUDITSTATUS,
+            cc::PCR_ALLOCATE,
+            cc::PCR_SETAUTHPOLICY,
+            cc::PCR_SETAUTHVALUE,
+            cc::CREATEPRIMARY,
+            cc::HIERARCHYCONTROL,
+            cc::SETPRIMARYPOLICY,
+            cc::CHANGEPPS,
+            cc::CHANGEEPS,
+            cc::CLEAR,
+            cc::CLEARCONTROL,
+            cc::HIERARCHYCHANGEAUTH,
+            cc::DICTIONARYATTACKPARAMETERS,
+            cc::PP_COMMANDS,
+            cc::SETALGORITHMSET,
+            cc::FIELDUPGRADESTART,
+            cc::FIELDUPGRADEDATA,
+            cc::EVICTCONTROL,
+            cc::CLOCKSET,
+            cc::CLOCKRATEADJUST,
+            cc::SETCAPABILITY,
+            cc::NV_DEFINESPACE,
+            cc::NV_UNDEFINESPACE,
+            cc::NV_UNDEFINESPACESPECIAL,
+            cc::NV_INCREMENT,
+            cc::NV_GLOBALWRITELOCK,
+            cc::NV_CHANGEAUTH,
+            cc::NV_DEFINESPACE2,
+        ];
+        let orderly_clear_only = [
+            cc::NV_WRITE,
+            cc::NV_EXTEND,
+            cc::NV_SETBITS,
+            cc::NV_WRITELOCK,
+            cc::NV_READLOCK,
+        ];
+        for d in TABLE {
+            let expected = if not_permitted.contains(&d.cc) {
+                ReadOnly::NotPermitted
+            } else if orderly_clear_only.contains(&d.cc) {
+                ReadOnly::OrderlyClearIndexOnly
+            } else if d.cc == cc::POLICYSECRET {
+                ReadOnly::NotWithPinIndex
+            } else {
+                ReadOnly::Permitted
+            };
+            assert_eq!(d.read_only, expected, "{}", d.name);
         }
     }
 

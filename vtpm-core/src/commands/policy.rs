@@ -1200,3 +1200,78 @@ impl Command for PolicyParameters {
         Ok(NoParams)
     }
 }
+
+tpm_params! {
+    /// `TPM2_PolicyTransportSPDM` parameters.
+    pub struct PolicyTransportSpdmIn {
+        /// reqKeyName: the requester's secure channel key Name, or empty.
+        pub req_key_name: Name2b,
+        /// tpmKeyName: the TPM's secure channel key Name, or empty.
+        pub tpm_key_name: Name2b,
+    }
+}
+
+/// A secure channel key Name given to PolicyTransportSPDM: empty, or an
+/// object Name (`nameAlg || digest`): a first two octets that are not a
+/// hash algorithm are `TPM_RC_HASH`, a digest of the wrong size (or a
+/// Name too short to hold `nameAlg`) `TPM_RC_SIZE`, on parameter `n`.
+fn check_key_name(name: &[u8], n: u32) -> TpmResult<()> {
+    if name.is_empty() {
+        return Ok(());
+    }
+    let (alg, digest) = name.split_first_chunk::<2>().ok_or(Rc::SIZE.param(n))?;
+    let alg = HashAlg::from_alg_id(crate::wire::AlgId(u16::from_be_bytes(*alg)))
+        .ok_or(Rc::HASH.param(n))?;
+    if digest.len() != alg.digest_size() {
+        return Err(Rc::SIZE.param(n));
+    }
+    Ok(())
+}
+
+/// `TPM2_PolicyTransportSPDM` (Part 3, 23.25): a deferred assertion that
+/// the authorized command arrives over an SPDM secure channel, optionally
+/// one negotiated with the given requester and/or TPM keys.
+/// `scKeyNameHash = H(reqKeyName.size || reqKeyName.name ||
+/// tpmKeyName.size || tpmKeyName.name)` when either Name is given, and
+/// `policyDigest' = H(policyDigest || TPM_CC_PolicyTransportSPDM
+/// [|| scKeyNameHash])`. A session that already has the assertion is
+/// `TPM_RC_VALUE`.
+///
+/// This TPM has no SPDM transport: no command ever arrives over a secure
+/// channel, so a policy session carrying this assertion never authorizes
+/// (`TPM_RC_CHANNEL` when it is used, `auth::process`).
+#[derive(Debug)]
+#[doc(alias = "TPM2_PolicyTransportSPDM")]
+pub struct PolicyTransportSpdm;
+
+impl Command for PolicyTransportSpdm {
+    type In = PolicyTransportSpdmIn;
+    type Out = NoParams;
+    fn run(
+        ctx: &mut Ctx<'_>,
+        handles: &[Handle],
+        input: PolicyTransportSpdmIn,
+    ) -> TpmResult<NoParams> {
+        let req = input.req_key_name.as_slice();
+        let tpm = input.tpm_key_name.as_slice();
+        check_key_name(req, 1)?;
+        check_key_name(tpm, 2)?;
+        let s = policy_session(ctx, first(handles)?)?;
+        if s.check_secure_channel {
+            return Err(Rc::VALUE);
+        }
+        let sc_key_name_hash = if req.is_empty() && tpm.is_empty() {
+            None
+        } else {
+            let len = |b: &[u8]| u16::try_from(b.len()).unwrap_or(u16::MAX).to_be_bytes();
+            Some(s.hash.digest_parts(&[&len(req), req, &len(tpm), tpm]))
+        };
+        s.check_secure_channel = true;
+        match &sc_key_name_hash {
+            Some(h) => s.extend_policy(&[&cc::POLICYTRANSPORTSPDM.0.to_be_bytes(), h]),
+            None => s.extend_policy(&[&cc::POLICYTRANSPORTSPDM.0.to_be_bytes()]),
+        }
+        s.sc_key_name_hash = sc_key_name_hash;
+        Ok(NoParams)
+    }
+}

@@ -201,6 +201,8 @@ impl Command for StartAuthSession {
             password_needed: false,
             pp_required: false,
             nv_written: None,
+            check_secure_channel: false,
+            sc_key_name_hash: None,
             timeout_ms: None,
             start_ms: now,
             audit_digest: None,

@@ -85,6 +85,12 @@ pub struct StartupClear {
     pub eh_enable: bool,
     /// Platform NV indices enabled.
     pub ph_enable_nv: bool,
+    /// Read-Only mode (`TPM2_ReadOnlyControl`, Part 1, 42): CLEAR at TPM
+    /// Reset and Restart, kept by TPM Resume. Not serialized (the stored
+    /// schema has no room for it), so a Resume from a state reloaded from
+    /// storage, rather than one kept in memory, comes back CLEAR.
+    #[serde(skip)]
+    pub read_only: bool,
 }
 
 impl Default for StartupClear {
@@ -94,6 +100,7 @@ impl Default for StartupClear {
             sh_enable: true,
             eh_enable: true,
             ph_enable_nv: true,
+            read_only: false,
         }
     }
 }
@@ -105,6 +112,7 @@ impl StartupClear {
             | u32::from(self.sh_enable) << 1
             | u32::from(self.eh_enable) << 2
             | u32::from(self.ph_enable_nv) << 3
+            | u32::from(self.read_only) << 4
             | u32::from(orderly) << 31
     }
 }

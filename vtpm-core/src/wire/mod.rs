@@ -9,6 +9,7 @@
 pub mod cc;
 pub mod codec;
 pub mod consts;
+pub mod der;
 pub mod object;
 pub mod pqc;
 pub mod public;
