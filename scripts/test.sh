@@ -11,9 +11,11 @@
 #   fmt      cargo fmt --all --check (and rustfmt --check of tests/nostd-link, fuzz)
 #   clippy   cargo clippy --workspace --all-targets -- -D warnings
 #   build    cargo build --workspace (dev profile, includes vtpm-host-sim)
-#   test     cargo test --workspace: unit tests, the end-to-end tests with
-#            tpm2-tools over both TCTIs and the --svsm route (tests/tests/e2e_tpm2_tools.rs) and
-#            the fuzz corpus replay (tests/tests/fuzz_replay.rs)
+#   test     cargo test --workspace: unit tests, the end-to-end tests
+#            (tests/tests/e2e_*.rs: tpm2-tools over both TCTIs, through
+#            tpm2-abrmd and the --svsm route; tpm2-pytss/ESAPI), the
+#            differential tests against libtpms (difftest/) and the fuzz
+#            corpus replay (tests/tests/fuzz_replay.rs)
 #   nostd    the no_std link check (tests/nostd-link): build it in release
 #            mode, print its stripped size, run it
 #   fuzz     cargo check of the fuzz crate (fuzz/), so the fuzz target keeps
@@ -213,9 +215,10 @@ if [ -f "$LOGS/test.log" ]; then
     while read -r p f i; do
         passed=$((passed + p)); failed=$((failed + f)); ignored=$((ignored + i))
     done < <(sed -n 's/.*test result: [A-Za-z]*\. \([0-9]*\) passed; \([0-9]*\) failed; \([0-9]*\) ignored.*/\1 \2 \3/p' "$LOGS/test.log")
-    # The "test result:" line that follows the end-to-end test binary.
-    e2e=$(awk '/Running tests\/e2e_tpm2_tools\.rs/ { f = 1 }
-               f && /test result:/ { print $4 " passed, " $6 " failed"; exit }' "$LOGS/test.log")
+    # The "test result:" line that follows each end-to-end test binary
+    # (tests/tests/e2e_*.rs), one line per binary.
+    e2e=$(awk '/Running tests\/e2e_[a-z_0-9]*\.rs/ { name = $2; sub(/^tests\//, "", name); f = 1 }
+               f && /test result:/ { printf "    %-22s %s passed, %s failed\n", name, $4, $6; f = 0 }' "$LOGS/test.log")
 fi
 
 banner "summary"
@@ -224,7 +227,8 @@ for i in "${!STEP_NAMES[@]}"; do
     printf '  %-8s %-12s %5ss\n' "${STEP_NAMES[$i]}" "${STEP_STATUS[$i]}" "${STEP_SECS[$i]}"
     [ "${STEP_STATUS[$i]}" = PASS ] || nfail=$((nfail + 1))
 done
-echo "  end-to-end tests (tpm2-tools: mssim, swtpm, SVSM route): ${e2e:-did not run}"
+echo "  end-to-end tests (tpm2-tools, tpm2-abrmd, tpm2-pytss over mssim, swtpm, SVSM route):"
+echo "${e2e:-    did not run}"
 nostd_size=$(sed -n 's/^no_std link check: stripped size \([0-9]*\) bytes.*/\1/p' "$LOGS/nostd.log" 2>/dev/null)
 [ -n "$nostd_size" ] && echo "  no_std link binary, stripped: $nostd_size bytes"
 echo "  wall time: $((SECONDS - T_ALL))s; logs: $LOGS"
