@@ -292,7 +292,7 @@ fn part1_27_5_tpm_reset_ends_saved_sessions() {
     let mut t = power_cycle(&t, 11);
     assert_eq!(startup(&mut t, true), Rc::VALUE.param(1));
     assert_eq!(startup(&mut t, false), Rc::SUCCESS);
-    assert_eq!(context_load(&mut t, &ctx), Err(Rc::HANDLE.param(1)));
+    assert_eq!(context_load(&mut t, &ctx), Err(Rc::INTEGRITY.param(1)));
     assert_eq!(flush(&mut t, h), Rc::HANDLE.param(1));
 }
 
@@ -316,7 +316,7 @@ fn unorderly_restart_resurrects_nothing_and_counts_a_reset() {
     let after_reset = persistent(&t);
     assert_eq!(after_reset.reset_count, resets + 1);
     assert_eq!(after_reset.restart_count, 0);
-    assert_eq!(context_load(&mut t, &ctx), Err(Rc::HANDLE.param(1)));
+    assert_eq!(context_load(&mut t, &ctx), Err(Rc::INTEGRITY.param(1)));
 }
 
 #[test]
@@ -331,7 +331,7 @@ fn part1_9_2_4_context_commands_after_shutdown_state_make_it_unorderly() {
     let mut t = power_cycle(&t, 14);
     assert_eq!(startup(&mut t, true), Rc::VALUE.param(1));
     assert_eq!(startup(&mut t, false), Rc::SUCCESS);
-    assert_eq!(context_load(&mut t, &ctx), Err(Rc::HANDLE.param(1)));
+    assert_eq!(context_load(&mut t, &ctx), Err(Rc::INTEGRITY.param(1)));
 
     // Flushing a saved session after Shutdown(STATE).
     let mut t = tpm();
@@ -342,7 +342,7 @@ fn part1_9_2_4_context_commands_after_shutdown_state_make_it_unorderly() {
     let mut t = power_cycle(&t, 15);
     assert_eq!(startup(&mut t, true), Rc::VALUE.param(1));
     assert_eq!(startup(&mut t, false), Rc::SUCCESS);
-    assert_eq!(context_load(&mut t, &ctx), Err(Rc::HANDLE.param(1)));
+    assert_eq!(context_load(&mut t, &ctx), Err(Rc::INTEGRITY.param(1)));
 
     // Saving an object context after Shutdown(STATE) (the counter moved).
     let mut t = tpm();

@@ -21,6 +21,8 @@ const SHUTDOWN_STATE: [u8; 12] = [0x80, 0x01, 0, 0, 0, 0x0c, 0, 0, 0x01, 0x45, 0
 const RC_VALUE_P1: u32 = 0x1C4;
 /// TPM_RC_HANDLE for parameter 1.
 const RC_HANDLE_P1: u32 = 0x1CB;
+/// TPM_RC_INTEGRITY for parameter 1.
+const RC_INTEGRITY_P1: u32 = 0x1DF;
 
 fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     let mut k = [0u8; 64];
@@ -215,11 +217,12 @@ fn saved_sessions_survive_resume_and_restart_across_process_restarts() {
     child.wait().unwrap();
 
     // Life 4: Startup(STATE) is refused; Startup(CLEAR) is a TPM Reset and
-    // no session survives it.
+    // no session survives it (a new context key: the context no longer
+    // passes its integrity check).
     let mut sim = Sim::start(&state, &sock, &log, &[]);
     assert_eq!(rc(&sim.send(&STARTUP_STATE)), RC_VALUE_P1);
     sim.send_ok(&STARTUP_CLEAR);
-    assert_eq!(context_load(&mut sim, &hctx3), Err(RC_HANDLE_P1));
+    assert_eq!(context_load(&mut sim, &hctx3), Err(RC_INTEGRITY_P1));
     // A TPM Reset was counted (the first Startup was one too); the Resume
     // and the Restart were counted as restarts, which the Reset zeroed.
     sim.stop();

@@ -191,6 +191,17 @@ fn save_session(ctx: &mut Ctx<'_>, h: Handle) -> TpmResult<ContextSaveOut> {
 /// latest context.
 fn load_session(ctx: &mut Ctx<'_>, c: Context) -> TpmResult<LoadedHandle> {
     let h = c.saved_handle;
+    // Integrity first (a context from before a TPM Reset fails here, as
+    // in the reference), then the session's tracking.
+    let body = zeroize::Zeroizing::new(
+        protect::open_context(
+            &ctx.p.context_key,
+            &[],
+            &binding(c.sequence, h, rh::NULL),
+            &c.blob,
+        )
+        .map_err(|e| e.param(1))?,
+    );
     let slot = ctx.v.sessions.get(&h.0).ok_or(Rc::HANDLE.param(1))?;
     if slot.loaded.is_some() || slot.saved_sequence != Some(c.sequence) {
         return Err(Rc::HANDLE.param(1));
@@ -204,13 +215,6 @@ fn load_session(ctx: &mut Ctx<'_>, c: Context) -> TpmResult<LoadedHandle> {
     if loaded >= ctx.config.max_loaded_sessions {
         return Err(Rc::SESSION_MEMORY);
     }
-    let body = protect::open_context(
-        &ctx.p.context_key,
-        &[],
-        &binding(c.sequence, h, rh::NULL),
-        &c.blob,
-    )
-    .map_err(|e| e.param(1))?;
     let (epoch, rest) = body
         .split_first_chunk::<8>()
         .ok_or(Rc::INTEGRITY.param(1))?;
