@@ -230,3 +230,174 @@ fn saved_sessions_survive_resume_and_restart_across_process_restarts() {
     assert!(shown.contains("reset count 2, restart count 0"), "{shown}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// ------------------------------------------------------------ tpm2-tools
+
+/// A simulator on a TCP port pair (mssim), for tpm2-tools.
+struct TcpSim {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl TcpSim {
+    fn start(state: &std::path::Path, log: &std::path::Path) -> TcpSim {
+        use std::time::{Duration, Instant};
+        let port = (0..100)
+            .find_map(|_| {
+                let a = std::net::TcpListener::bind("127.0.0.1:0").ok()?;
+                let p = a.local_addr().ok()?.port();
+                (p < 65535 && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok())
+                    .then_some(p)
+            })
+            .expect("a free port pair");
+        let logf = std::fs::File::options()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        let mut child = std::process::Command::new(BIN)
+            .args(["--port", &port.to_string(), "--state"])
+            .arg(state)
+            .stdout(std::process::Stdio::null())
+            .stderr(logf)
+            .spawn()
+            .unwrap();
+        let t0 = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Some(st) = child.try_wait().unwrap() {
+                panic!(
+                    "simulator exited with {st}:\n{}",
+                    std::fs::read_to_string(log).unwrap_or_default()
+                );
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(60),
+                "simulator did not come up"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        TcpSim { child, port }
+    }
+
+    /// `tpm2 args...` in `dir`; (success, stdout, stderr). A missing tpm2
+    /// fails the test: install tpm2-tools (Debian: `apt-get install
+    /// tpm2-tools`).
+    fn tpm2(&self, dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+        let out = std::process::Command::new("tpm2")
+            .args(args)
+            .current_dir(dir)
+            .env(
+                "TPM2TOOLS_TCTI",
+                format!("mssim:host=127.0.0.1,port={}", self.port),
+            )
+            .output()
+            .expect("tpm2 (tpm2-tools) must be installed: apt-get install tpm2-tools");
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    }
+
+    fn tpm2_ok(&self, dir: &std::path::Path, args: &[&str]) {
+        let (ok, out) = self.tpm2(dir, args);
+        assert!(ok, "tpm2 {args:?}: {out}");
+    }
+
+    /// SIGTERM (the simulator sends Shutdown(STATE) unless the client did)
+    /// and wait.
+    fn stop(mut self) {
+        let st = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        assert!(self.child.wait().unwrap().success());
+    }
+
+    /// SIGKILL: power lost without a shutdown.
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+/// policyDigest' = SHA-256(policyDigest || cc || extra).
+fn extend(digest: &[u8], cc: u32, extra: &[u8]) -> Vec<u8> {
+    Sha256::digest([digest, &cc.to_be_bytes(), extra].concat()).to_vec()
+}
+
+#[test]
+fn tpm2_tools_policy_session_file_survives_resume_and_restart() {
+    let dir = temp_dir("resume-tools");
+    let state = dir.join("state");
+    let log = dir.join("sim.log");
+    let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
+
+    // Life 1: a policy session, saved by tpm2-tools in s.ctx after each
+    // command; `tpm2 shutdown` is Shutdown(STATE).
+    let sim = TcpSim::start(&state, &log);
+    sim.tpm2_ok(&dir, &["startup", "-c"]);
+    sim.tpm2_ok(
+        &dir,
+        &["startauthsession", "--policy-session", "-S", "s.ctx"],
+    );
+    sim.tpm2_ok(
+        &dir,
+        &[
+            "policycommandcode",
+            "-S",
+            "s.ctx",
+            "-L",
+            "d1",
+            "TPM2_CC_Unseal",
+        ],
+    );
+    let d1 = read("d1");
+    assert_eq!(d1, extend(&[0; 32], 0x16C, &0x15Eu32.to_be_bytes()));
+    sim.tpm2_ok(&dir, &["shutdown"]);
+    sim.stop();
+
+    // Life 2: `tpm2 startup` (STATE) in a new process; the session goes on
+    // from d1 (PolicyPassword extends with TPM_CC_PolicyAuthValue).
+    let sim = TcpSim::start(&state, &log);
+    sim.tpm2_ok(&dir, &["startup"]);
+    sim.tpm2_ok(&dir, &["policypassword", "-S", "s.ctx", "-L", "d2"]);
+    let d2 = read("d2");
+    assert_eq!(d2, extend(&d1, 0x16B, &[]));
+    // SIGTERM without a client shutdown: the simulator sends Shutdown(STATE).
+    sim.stop();
+
+    // Life 3: `tpm2 startup -c` after it is a TPM Restart: the session
+    // survives that too.
+    let sim = TcpSim::start(&state, &log);
+    sim.tpm2_ok(&dir, &["startup", "-c"]);
+    sim.tpm2_ok(
+        &dir,
+        &[
+            "policycommandcode",
+            "-S",
+            "s.ctx",
+            "-L",
+            "d3",
+            "TPM2_CC_Unseal",
+        ],
+    );
+    assert_eq!(read("d3"), extend(&d2, 0x16C, &0x15Eu32.to_be_bytes()));
+    sim.kill();
+
+    // Life 4: after power loss the Startup is a TPM Reset: the session is
+    // gone and its context file no longer loads.
+    let sim = TcpSim::start(&state, &log);
+    let (ok, _) = sim.tpm2(&dir, &["startup"]);
+    assert!(!ok, "Startup(STATE) after power loss must fail");
+    sim.tpm2_ok(&dir, &["startup", "-c"]);
+    let (ok, out) = sim.tpm2(&dir, &["policypassword", "-S", "s.ctx", "-L", "d4"]);
+    assert!(!ok, "the session survived a TPM Reset: {out}");
+    assert!(out.contains("0x1df") || out.contains("integrity"), "{out}");
+    sim.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
