@@ -529,3 +529,77 @@ fn part1_34_4_4_command_audit_digest_survives_resume_and_restart_not_reset() {
         "TPM Reset clears it"
     );
 }
+
+#[test]
+fn part1_19_8_6_da_use_then_shutdown_state_counts_nothing_power_loss_counts_one() {
+    for orderly in [true, false] {
+        let mut t = tpm();
+        let (parent, _, _) = create_primary(&mut t, OWNER, &ecc_storage_template(), b"");
+        let c = Cmd::new(0x153)
+            .handle(parent)
+            .pw(b"")
+            .bytes(&sens_create(b"pw", b"d"))
+            .bytes(&sized(&sealed_template()))
+            .u16(0)
+            .u32(0);
+        let mut r = run(&mut t, &c, false);
+        assert_eq!(r.rc, Rc::SUCCESS);
+        let private = r.b2_raw();
+        let public = r.b2_raw();
+        let load = Cmd::new(0x157)
+            .handle(parent)
+            .pw(b"")
+            .bytes(&private)
+            .bytes(&public);
+        let item = run(&mut t, &load, true).handle.unwrap();
+        // A DA-protected authValue is used...
+        let unseal = Cmd::new(0x15E).handle(item).pw(b"pw");
+        assert_eq!(run(&mut t, &unseal, false).rc, Rc::SUCCESS);
+        // ...then Shutdown(STATE), or power is lost.
+        if orderly {
+            shutdown(&mut t, true);
+        }
+        let mut t = power_cycle(&t, 25);
+        if orderly {
+            assert_eq!(startup(&mut t, true), Rc::SUCCESS);
+            assert_eq!(persistent(&t).failed_tries, 0);
+        } else {
+            assert_eq!(startup(&mut t, true), Rc::VALUE.param(1));
+            assert_eq!(startup(&mut t, false), Rc::SUCCESS);
+            assert_eq!(persistent(&t).failed_tries, 1);
+        }
+    }
+}
+
+#[test]
+fn part1_34_4_4_pcr_update_counter_moves_on_across_resume_and_restart() {
+    let counter = |t: &mut Tpm<TestPlatform>| {
+        // PCR_Read(SHA-256, PCR 0): pcrUpdateCounter comes first.
+        let c = Cmd::new(0x17E).u32(1).u16(0x000B).u8(3).bytes(&[1, 0, 0]);
+        let mut r = run(t, &c, false);
+        assert_eq!(r.rc, Rc::SUCCESS, "PCR_Read");
+        r.u32()
+    };
+    let mut t = tpm();
+    let mut d = vec![0, 0, 0, 1, 0, 0x0B];
+    d.extend_from_slice(&[7; 32]);
+    let extend = Cmd::new(0x182).handle(0).pw(b"").bytes(&d);
+    assert_eq!(run(&mut t, &extend, false).rc, Rc::SUCCESS);
+    let before = counter(&mut t);
+    assert!(before > 0);
+    shutdown(&mut t, true);
+    let mut t = power_cycle(&t, 26);
+    assert_eq!(startup(&mut t, true), Rc::SUCCESS);
+    // Not reset (a PolicyPCR made before must not match again), and moved
+    // on (PCRs not preserved were reset).
+    let resumed = counter(&mut t);
+    assert!(resumed > before, "{resumed} after {before}");
+    shutdown(&mut t, true);
+    let mut t = power_cycle(&t, 27);
+    assert_eq!(startup(&mut t, false), Rc::SUCCESS);
+    assert!(counter(&mut t) > resumed);
+    shutdown(&mut t, false);
+    let mut t = power_cycle(&t, 28);
+    assert_eq!(startup(&mut t, false), Rc::SUCCESS);
+    assert_eq!(counter(&mut t), 0, "TPM Reset starts it again");
+}
