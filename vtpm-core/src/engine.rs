@@ -250,6 +250,7 @@ impl<P: Platform> Tpm<P> {
             da_anchor_ms: 0,
             lockout_disabled_ms: 0,
             context_counter: 0,
+            clear_count: 0,
             primary_cache: Vec::new(),
             drtm_hash: None,
             sequences: Default::default(),

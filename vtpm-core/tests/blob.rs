@@ -234,13 +234,111 @@ fn known_answer_blob_v2_still_opens() {
     assert_eq!(seal(&key, KAT_GENERATION, &KAT_NONCE, &pt).unwrap(), blob);
 }
 
+/// The same for persistent-state schema version 3, whose `Shutdown(STATE)`
+/// state carries the saved-session table, the context counter and the rest
+/// of the NV Reset Data (written with
+/// `VTPM_WRITE_KAT=tests/data/sealed-state-v3.bin` and the test below, which
+/// since version 3 writes [`kat_state`]: a TPM with a saved session after
+/// `Shutdown(STATE)`, so that the new part of the layout is pinned too).
+/// The same rules apply: never regenerate it, add a new file instead.
+const KAT_V3_PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/sealed-state-v3.bin"
+);
+
+fn rc_of(rsp: &[u8]) -> u32 {
+    u32::from_be_bytes(rsp[6..10].try_into().unwrap())
+}
+
+fn command(code: u32, body: &[u8]) -> Vec<u8> {
+    let mut c = vec![0x80, 0x01];
+    c.extend_from_slice(&(10 + body.len() as u32).to_be_bytes());
+    c.extend_from_slice(&code.to_be_bytes());
+    c.extend_from_slice(body);
+    c
+}
+
+/// The session handle saved in [`kat_state`] and the sequence number of its
+/// context.
+const KAT_SESSION: u32 = 0x0200_0000;
+
+/// `started_tpm(1)`, then an HMAC session started and context-saved, then
+/// `Shutdown(STATE)`: the serialized state.
+fn kat_state() -> Vec<u8> {
+    let mut t = started_tpm(1).unwrap();
+    let mut body = Vec::new();
+    body.extend_from_slice(&0x4000_0007u32.to_be_bytes()); // tpmKey: none
+    body.extend_from_slice(&0x4000_0007u32.to_be_bytes()); // bind: none
+    body.extend_from_slice(&[0, 16]);
+    body.extend_from_slice(&[0x11; 16]); // nonceCaller
+    body.extend_from_slice(&[0, 0, 0]); // no salt; HMAC session
+    body.extend_from_slice(&[0x00, 0x10, 0x00, 0x0B]); // no symmetric; SHA-256
+    let rsp = t.execute(0, &command(0x176, &body));
+    assert_eq!(rc_of(&rsp), 0, "StartAuthSession");
+    assert_eq!(rsp[10..14], KAT_SESSION.to_be_bytes());
+    let rsp = t.execute(0, &command(0x162, &KAT_SESSION.to_be_bytes()));
+    assert_eq!(rc_of(&rsp), 0, "ContextSave");
+    let rsp = t.execute(0, &command(0x145, &[0, 1]));
+    assert_eq!(rc_of(&rsp), 0, "Shutdown(STATE)");
+    t.serialize_state().unwrap()
+}
+
+/// A TPM loaded from `pt` starts (`Startup(STATE)` if `resume`, else
+/// `Startup(CLEAR)`); returns it.
+fn boots(pt: &[u8], resume: bool) -> vtpm_core::Tpm<vtpm_core::testing::TestPlatform> {
+    let mut t = vtpm_core::Tpm::load(
+        vtpm_core::testing::TestPlatform::new(3),
+        Default::default(),
+        pt,
+    )
+    .unwrap();
+    t.power_on();
+    let rsp = t.execute(0, &command(0x144, &[0, u8::from(resume)]));
+    assert_eq!(rc_of(&rsp), 0, "Startup (resume {resume})");
+    t
+}
+
+#[test]
+fn known_answer_blobs_v1_and_v2_boot() {
+    let key = SealingKey::new(KAT_KEY);
+    for path in [KAT_PATH, KAT_V2_PATH] {
+        let (_, pt) = open(&key, &std::fs::read(path).unwrap()).unwrap();
+        boots(&pt, false);
+    }
+}
+
+#[test]
+fn known_answer_blob_v3_still_opens_and_resumes() {
+    let blob = std::fs::read(KAT_V3_PATH).expect("committed known-answer blob (v3)");
+    let key = SealingKey::new(KAT_KEY);
+    let (h, pt) = open(&key, &blob).expect("known-answer blob must open");
+    assert_eq!(h.format_version, 1);
+    assert_eq!(&pt[..2], &[0, 3], "schema version 3 inside");
+    let st = PersistentState::from_bytes(&pt).unwrap_or_else(|e| {
+        panic!(
+            "the v3 known-answer state no longer parses ({e}): bump SCHEMA_VERSION and \
+             teach `state::migrate` to read version 3; do not regenerate this file."
+        )
+    });
+    assert_eq!(st.orderly, vtpm_core::state::Orderly::State);
+    let saved = st.saved.as_ref().expect("saved by Shutdown(STATE)");
+    assert_eq!(saved.sessions.len(), 1);
+    assert_eq!(saved.sessions[0].handle, KAT_SESSION);
+    assert_eq!(saved.context_counter, saved.sessions[0].sequence + 1);
+    assert_eq!(seal(&key, KAT_GENERATION, &KAT_NONCE, &pt).unwrap(), blob);
+    // It resumes with the saved session active (flushing it succeeds).
+    let mut t = boots(&pt, true);
+    let rsp = t.execute(0, &command(0x165, &KAT_SESSION.to_be_bytes()));
+    assert_eq!(rc_of(&rsp), 0, "FlushContext of the restored session");
+}
+
 #[test]
 #[ignore = "writes the known-answer file; see KAT_PATH's comment before running"]
 fn write_known_answer_blob() {
     let Ok(path) = std::env::var("VTPM_WRITE_KAT") else {
         panic!("set VTPM_WRITE_KAT to the output path (read the comment on KAT_PATH first)");
     };
-    let pt = started_tpm(1).unwrap().serialize_state().unwrap();
+    let pt = kat_state();
     let blob = seal(&SealingKey::new(KAT_KEY), KAT_GENERATION, &KAT_NONCE, &pt).unwrap();
     std::fs::write(path, blob).unwrap();
 }

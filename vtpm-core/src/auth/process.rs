@@ -580,10 +580,8 @@ impl<P: Platform> Tpm<P> {
         if !ct_eq(&policy, &s.policy_digest) || alg != s.hash {
             return Err(Rc::POLICY_FAIL);
         }
-        if let Some(t) = s.timeout_ms {
-            if self.tpm_time() > t {
-                return Err(Rc::EXPIRED);
-            }
+        if s.expired(self.tpm_time()) {
+            return Err(Rc::EXPIRED);
         }
         match s.command_code {
             Some(c) if c != def.cc.0 => return Err(Rc::POLICY_CC),

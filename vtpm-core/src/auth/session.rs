@@ -67,6 +67,13 @@ pub struct Session {
     pub start_ms: u64,
     /// Session audit digest, once used for audit.
     pub audit_digest: Option<Vec<u8>>,
+    /// `start_ms` and `timeout_ms` were measured before the last _TPM_Init:
+    /// the session's context was saved across a TPM Resume or Restart.
+    /// TPM time started again from zero since (a new timeEpoch), so a time
+    /// limit of the policy counts as passed (`TPM_RC_EXPIRED`) until
+    /// PolicyRestart (Part 1, 16.7.12: a time-limited assertion holds only
+    /// in the timeEpoch of the session).
+    pub before_init: bool,
 }
 
 impl core::fmt::Debug for Session {
@@ -105,6 +112,13 @@ impl Session {
         self.sc_key_name_hash = None;
         self.timeout_ms = None;
         self.start_ms = now_ms;
+        self.before_init = false;
+    }
+
+    /// A time limit of the policy has passed at TPM time `now_ms`.
+    pub fn expired(&self, now_ms: u64) -> bool {
+        self.timeout_ms
+            .is_some_and(|t| self.before_init || now_ms > t)
     }
 
     /// Is the session already limited to one command (by PolicyCpHash,

@@ -6,6 +6,7 @@ use alloc::vec::Vec;
 use super::{Command, NoParams, ToParams};
 use crate::engine::Ctx;
 use crate::object::{protect, Object};
+use crate::state::Orderly;
 use crate::tpm_params;
 use crate::wire::consts::{ht, rh};
 use crate::wire::object::{oa, Context};
@@ -27,6 +28,30 @@ pub(crate) fn binding(sequence: u64, saved: Handle, hierarchy: Handle) -> Vec<u8
     b.extend_from_slice(&saved.0.to_be_bytes());
     b.extend_from_slice(&hierarchy.0.to_be_bytes());
     b
+}
+
+/// The binding of an object context: that of [`binding`], and for an
+/// stClear object `clearCount` too, so that its contexts do not load after
+/// a TPM Restart (Part 1, 27.3.2). Every context is bound to the TPM Reset
+/// by the context key, which each TPM Reset replaces.
+fn object_binding(ctx: &Ctx<'_>, sequence: u64, saved: Handle, hierarchy: Handle) -> Vec<u8> {
+    let mut b = binding(sequence, saved, hierarchy);
+    if saved == SAVED_ST_CLEAR {
+        b.extend_from_slice(&ctx.v.clear_count.to_be_bytes());
+    }
+    b
+}
+
+/// Saving a context or loading or flushing a session after
+/// `Shutdown(STATE)` changes what that shutdown saved (the context
+/// counter, the saved-session table): the next Startup must not restore
+/// it, or a context could be loaded twice, or two contexts share a
+/// sequence number (Part 1, 9.2.4).
+fn saved_state_outdated(ctx: &mut Ctx<'_>) {
+    if ctx.p.orderly == Orderly::State {
+        ctx.p.orderly = Orderly::None;
+        ctx.mark_dirty();
+    }
 }
 
 /// `TPM2_ContextSave` response.
@@ -51,47 +76,54 @@ impl Command for ContextSave {
     type In = NoParams;
     type Out = ContextSaveOut;
     fn run(ctx: &mut Ctx<'_>, handles: &[Handle], _: NoParams) -> TpmResult<ContextSaveOut> {
-        let h = handles.first().copied().ok_or(Rc::FAILURE)?;
-        if matches!(h.ht(), ht::HMAC_SESSION | ht::POLICY_SESSION) {
-            return save_session(ctx, h);
-        }
-        if h.ht() != ht::TRANSIENT {
-            return Err(Rc::HANDLE.handle(1));
-        }
-        if ctx.v.sequences.contains_key(&h.0) {
-            let context = super::sequence::save_sequence(ctx, h)?;
-            return Ok(ContextSaveOut { context });
-        }
-        let obj = ctx.v.objects.get(&h.0).ok_or(Rc::REFERENCE_H0)?;
-        let saved = if obj.public.has(oa::ST_CLEAR) {
-            SAVED_ST_CLEAR
-        } else {
-            SAVED_OBJECT
-        };
-        let hierarchy = obj.hierarchy;
-        let body = postcard::to_allocvec(obj).map_err(|_| Rc::FAILURE)?;
-        let sequence = ctx.v.context_counter;
-        ctx.v.context_counter = sequence.checked_add(1).ok_or(Rc::TOO_MANY_CONTEXTS)?;
-        let proof = ctx.hierarchy_proof(hierarchy).ok_or(Rc::FAILURE)?.to_vec();
-        let blob = protect::seal_context(
-            &ctx.p.context_key,
-            &proof,
-            &binding(sequence, saved, hierarchy),
-            &body,
-        )?;
-        // sequence, savedHandle, hierarchy and the blob's size field.
-        if blob.len().saturating_add(18) > MAX_OBJECT_CONTEXT {
-            return Err(Rc::FAILURE);
-        }
-        Ok(ContextSaveOut {
-            context: Context {
-                sequence,
-                saved_handle: saved,
-                hierarchy,
-                blob,
-            },
-        })
+        let out = save(ctx, handles)?;
+        saved_state_outdated(ctx);
+        Ok(out)
     }
+}
+
+/// ContextSave of an object, a sequence or a session.
+fn save(ctx: &mut Ctx<'_>, handles: &[Handle]) -> TpmResult<ContextSaveOut> {
+    let h = handles.first().copied().ok_or(Rc::FAILURE)?;
+    if matches!(h.ht(), ht::HMAC_SESSION | ht::POLICY_SESSION) {
+        return save_session(ctx, h);
+    }
+    if h.ht() != ht::TRANSIENT {
+        return Err(Rc::HANDLE.handle(1));
+    }
+    if ctx.v.sequences.contains_key(&h.0) {
+        let context = super::sequence::save_sequence(ctx, h)?;
+        return Ok(ContextSaveOut { context });
+    }
+    let obj = ctx.v.objects.get(&h.0).ok_or(Rc::REFERENCE_H0)?;
+    let saved = if obj.public.has(oa::ST_CLEAR) {
+        SAVED_ST_CLEAR
+    } else {
+        SAVED_OBJECT
+    };
+    let hierarchy = obj.hierarchy;
+    let body = postcard::to_allocvec(obj).map_err(|_| Rc::FAILURE)?;
+    let sequence = ctx.v.context_counter;
+    ctx.v.context_counter = sequence.checked_add(1).ok_or(Rc::TOO_MANY_CONTEXTS)?;
+    let proof = ctx.hierarchy_proof(hierarchy).ok_or(Rc::FAILURE)?.to_vec();
+    let blob = protect::seal_context(
+        &ctx.p.context_key,
+        &proof,
+        &object_binding(ctx, sequence, saved, hierarchy),
+        &body,
+    )?;
+    // sequence, savedHandle, hierarchy and the blob's size field.
+    if blob.len().saturating_add(18) > MAX_OBJECT_CONTEXT {
+        return Err(Rc::FAILURE);
+    }
+    Ok(ContextSaveOut {
+        context: Context {
+            sequence,
+            saved_handle: saved,
+            hierarchy,
+            blob,
+        },
+    })
 }
 
 /// `TPM2_ContextLoad` response: only `loadedHandle` (Part 3, 28.3,
@@ -128,13 +160,18 @@ fn save_session(ctx: &mut Ctx<'_>, h: Handle) -> TpmResult<ContextSaveOut> {
     }
     let slot = ctx.v.sessions.get(&h.0).ok_or(Rc::REFERENCE_H0)?;
     let sess = slot.loaded.as_ref().ok_or(Rc::REFERENCE_H0)?;
-    let body = postcard::to_allocvec(sess).map_err(|_| Rc::FAILURE)?;
-    let blob = protect::seal_context(
+    // The session's times are those of this timeEpoch (Part 1, 16.7.12).
+    let mut body = ctx.v.time_epoch.to_be_bytes().to_vec();
+    body.extend_from_slice(&postcard::to_allocvec(sess).map_err(|_| Rc::FAILURE)?);
+    let sealed = protect::seal_context(
         &ctx.p.context_key,
         &[],
         &binding(sequence, h, rh::NULL),
         &body,
-    )?;
+    );
+    use zeroize::Zeroize;
+    body.zeroize();
+    let blob = sealed?;
     ctx.v.context_counter = sequence.checked_add(1).ok_or(Rc::TOO_MANY_CONTEXTS)?;
     if let Some(slot) = ctx.v.sessions.get_mut(&h.0) {
         slot.loaded = None;
@@ -154,6 +191,17 @@ fn save_session(ctx: &mut Ctx<'_>, h: Handle) -> TpmResult<ContextSaveOut> {
 /// latest context.
 fn load_session(ctx: &mut Ctx<'_>, c: Context) -> TpmResult<LoadedHandle> {
     let h = c.saved_handle;
+    // Integrity first (a context from before a TPM Reset fails here, as
+    // in the reference), then the session's tracking.
+    let body = zeroize::Zeroizing::new(
+        protect::open_context(
+            &ctx.p.context_key,
+            &[],
+            &binding(c.sequence, h, rh::NULL),
+            &c.blob,
+        )
+        .map_err(|e| e.param(1))?,
+    );
     let slot = ctx.v.sessions.get(&h.0).ok_or(Rc::HANDLE.param(1))?;
     if slot.loaded.is_some() || slot.saved_sequence != Some(c.sequence) {
         return Err(Rc::HANDLE.param(1));
@@ -167,19 +215,20 @@ fn load_session(ctx: &mut Ctx<'_>, c: Context) -> TpmResult<LoadedHandle> {
     if loaded >= ctx.config.max_loaded_sessions {
         return Err(Rc::SESSION_MEMORY);
     }
-    let body = protect::open_context(
-        &ctx.p.context_key,
-        &[],
-        &binding(c.sequence, h, rh::NULL),
-        &c.blob,
-    )
-    .map_err(|e| e.param(1))?;
-    let sess: crate::auth::session::Session =
-        postcard::from_bytes(&body).map_err(|_| Rc::INTEGRITY.param(1))?;
+    let (epoch, rest) = body
+        .split_first_chunk::<8>()
+        .ok_or(Rc::INTEGRITY.param(1))?;
+    let mut sess: crate::auth::session::Session =
+        postcard::from_bytes(rest).map_err(|_| Rc::INTEGRITY.param(1))?;
+    // Saved before a TPM Resume or Restart: its times are of another epoch.
+    if u64::from_be_bytes(*epoch) != ctx.v.time_epoch {
+        sess.before_init = true;
+    }
     if let Some(slot) = ctx.v.sessions.get_mut(&h.0) {
         slot.loaded = Some(sess);
         slot.saved_sequence = None;
     }
+    saved_state_outdated(ctx);
     Ok(LoadedHandle { handle: h })
 }
 
@@ -227,7 +276,7 @@ impl Command for ContextLoad {
         let body = protect::open_context(
             &ctx.p.context_key,
             &proof,
-            &binding(c.sequence, c.saved_handle, c.hierarchy),
+            &object_binding(ctx, c.sequence, c.saved_handle, c.hierarchy),
             &c.blob,
         )
         .map_err(|e| e.param(1))?;
@@ -267,6 +316,7 @@ impl Command for FlushContext {
             }
             ht::HMAC_SESSION | ht::POLICY_SESSION => {
                 ctx.v.sessions.remove(&h.0).ok_or(Rc::HANDLE.param(1))?;
+                saved_state_outdated(ctx);
                 Ok(NoParams)
             }
             _ => Err(Rc::VALUE.param(1)),

@@ -165,7 +165,8 @@ fn authorize_and_update(
         let secs = u64::from(expiration.unsigned_abs());
         timeout_ms = s.start_ms.saturating_add(secs.saturating_mul(1000));
         if !s.trial {
-            if now > timeout_ms {
+            // A nonceTPM from before the last _TPM_Init is of unknown age.
+            if now > timeout_ms || s.before_init {
                 return Err(Rc::EXPIRED.param(4));
             }
             s.timeout_ms = Some(s.timeout_ms.map_or(timeout_ms, |t| t.min(timeout_ms)));

@@ -206,6 +206,7 @@ impl Command for StartAuthSession {
             timeout_ms: None,
             start_ms: now,
             audit_digest: None,
+            before_init: false,
         };
         s.reset_policy(now);
         ctx.v.sessions.insert(

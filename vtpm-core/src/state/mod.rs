@@ -10,6 +10,7 @@ pub mod nv;
 pub mod pcr;
 pub mod slots;
 mod v1;
+mod v2;
 
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
@@ -23,7 +24,11 @@ pub use pcr::PcrBanks;
 /// * 1: the first schema.
 /// * 2: `lockout_auth_disabled` and `nv_counter_high_water` added
 ///   (version 1 is read through the frozen struct in `v1`).
-pub const SCHEMA_VERSION: u16 = 2;
+/// * 3: [`SavedState`] also carries the NV Reset Data of Part 1, 34.4.4
+///   that lived only in memory before: `clearCount`, the context counter,
+///   the saved-session table (`contextArray`), `pcrUpdateCounter` and the
+///   command audit digest (version 2 is read through `v2`).
+pub const SCHEMA_VERSION: u16 = 3;
 
 /// A hierarchy's policy: a hash algorithm and a digest (empty = no policy).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -57,7 +62,12 @@ impl Orderly {
     }
 }
 
-/// What `Shutdown(STATE)` preserves for `Startup(STATE)` (Part 1, TPM Resume).
+/// What `Shutdown(STATE)` preserves for the next Startup (Part 1, 34.4).
+///
+/// NV Clear Data (Part 1, 34.4.3) comes back at TPM Resume only:
+/// `pcrs`, `startup_clear`, `platform_auth`, `platform_policy`. NV Reset
+/// Data (34.4.4) comes back at TPM Resume and TPM Restart: everything
+/// else. A TPM Reset uses none of it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SavedState {
     /// PCR values of the PCRs that are saved (PC client: 0-15 and 23... per attributes).
@@ -72,6 +82,40 @@ pub struct SavedState {
     pub platform_auth: Vec<u8>,
     /// Platform policy.
     pub platform_policy: Policy,
+    /// `clearCount`: TPM Restarts since the last TPM Reset; binds the
+    /// contexts of stClear objects (Part 1, 27.3.2).
+    pub clear_count: u32,
+    /// `contextCounter`: the sequence number of the next saved context.
+    pub context_counter: u64,
+    /// `contextArray`: the active sessions whose contexts were saved, each
+    /// with the sequence number of the one context that may be loaded
+    /// (Part 1, 27.5). Sessions loaded at `Shutdown(STATE)` are not here:
+    /// every Startup ends them.
+    pub sessions: Vec<SavedSession>,
+    /// `pcrUpdateCounter`.
+    pub pcr_update_counter: u32,
+    /// The command audit digest (empty when reset).
+    pub command_audit_digest: Vec<u8>,
+}
+
+impl Drop for SavedState {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.null_seed.zeroize();
+        self.null_proof.zeroize();
+        self.platform_auth.zeroize();
+    }
+}
+
+/// A session whose context is saved, as `Shutdown(STATE)` records it. The
+/// session itself (nonces, sessionKey, policy) is in the context the
+/// caller holds, not in the TPM's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedSession {
+    /// The session handle.
+    pub handle: u32,
+    /// Sequence number of its latest saved context.
+    pub sequence: u64,
 }
 
 /// `TPMA_STARTUP_CLEAR` (Part 2, 8.7).
@@ -294,6 +338,7 @@ impl core::fmt::Display for StateLoadError {
 pub fn migrate(version: u16, body: &[u8]) -> Result<PersistentState, StateLoadError> {
     match version {
         SCHEMA_VERSION => postcard::from_bytes(body).map_err(|_| StateLoadError::Malformed),
+        2 => v2::migrate(body),
         1 => v1::migrate(body),
         v => Err(StateLoadError::UnknownVersion(v)),
     }
@@ -378,8 +423,12 @@ pub struct VolatileState {
     pub da_anchor_ms: u64,
     /// When lockoutAuth was disabled (monotonic ms).
     pub lockout_disabled_ms: u64,
-    /// Context sequence counter (Part 1, 30.3).
+    /// Context sequence counter (Part 1, 27.5; saved by `Shutdown(STATE)`,
+    /// reset at TPM Reset).
     pub context_counter: u64,
+    /// `clearCount` (Part 1, 34.4.4): TPM Restarts since the last TPM
+    /// Reset; part of the binding of stClear object contexts.
+    pub clear_count: u32,
     /// Recently derived primary objects: (key, public, sensitive).
     pub primary_cache: Vec<(
         Vec<u8>,

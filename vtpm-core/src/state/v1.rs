@@ -1,15 +1,15 @@
-//! Persistent-state schema version 1, frozen, and its migration to the
-//! current schema.
+//! Persistent-state schema version 1, frozen, and its migration to
+//! version 2 (and from there, through `v2`, to the current schema).
 //!
 //! Do not change this struct: it is the layout of states already on disk
-//! (`tests/data/sealed-state-v1.bin`). When a field is added to
-//! [`PersistentState`], give it its initial value in [`migrate`] (the
-//! compiler points there).
+//! (`tests/data/sealed-state-v1.bin`). Fields added after version 2 get
+//! their initial values in `v2::upgrade`, not here.
 
 use alloc::vec::Vec;
 use serde::Deserialize;
 
-use super::{nv, Orderly, PersistentState, Policy, SavedState, StateLoadError};
+use super::v2::{PersistentStateV2, SavedStateV2};
+use super::{nv, Orderly, PersistentState, Policy, StateLoadError};
 use crate::crypto::HashAlg;
 
 /// `PersistentState` as of schema version 1.
@@ -34,7 +34,7 @@ struct PersistentStateV1 {
     total_reset_count: u32,
     pcr_allocation: Vec<HashAlg>,
     orderly: Orderly,
-    saved: Option<SavedState>,
+    saved: Option<SavedStateV2>,
     failed_tries: u32,
     max_tries: u32,
     recovery_time: u32,
@@ -44,10 +44,10 @@ struct PersistentStateV1 {
     nv: Vec<nv::NvIndex>,
 }
 
-/// Parse a version-1 body into the current schema.
+/// Parse a version-1 body into the current schema (through version 2).
 pub fn migrate(body: &[u8]) -> Result<PersistentState, StateLoadError> {
     let o: PersistentStateV1 = postcard::from_bytes(body).map_err(|_| StateLoadError::Malformed)?;
-    Ok(PersistentState {
+    Ok(super::v2::upgrade(PersistentStateV2 {
         eps: o.eps,
         sps: o.sps,
         pps: o.pps,
@@ -81,5 +81,5 @@ pub fn migrate(body: &[u8]) -> Result<PersistentState, StateLoadError> {
         nv: o.nv,
         nv_counter_high_water: 0,
         act_saved: Vec::new(),
-    })
+    }))
 }
