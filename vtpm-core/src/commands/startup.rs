@@ -78,14 +78,11 @@ impl Command for Startup {
                 ctx.p.restart_count = 0;
                 ctx.v.null_seed = fresh(ctx, 64);
                 ctx.v.null_proof = fresh(ctx, 64);
-                // Saved contexts of the last Reset cycle become unloadable
-                // (Part 1, 27.4: all saved object contexts are invalidated
-                // by TPM Reset).
-                ctx.p.context_key = fresh(ctx, 32);
                 ctx.v.active_banks = ctx.p.pcr_allocation.clone();
                 // NV Reset Data takes its initial values (Part 1, 34.4.4),
-                // and every saved context becomes invalid: a new context
-                // key, as the context counter starts again (Part 1, 27.3.2).
+                // and every saved context becomes invalid (Part 1, 27.4): a
+                // new context key, as the context counter starts again
+                // (Part 1, 27.3.2).
                 ctx.p.context_key = fresh(ctx, 32);
                 ctx.v.context_counter = 0;
                 ctx.v.clear_count = 0;
