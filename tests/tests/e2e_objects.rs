@@ -1161,12 +1161,13 @@ fn contexts_restart(tcti: Tcti) {
         sim
     };
 
-    // TPM Restart: contexts of objects without stClear still load. (The
-    // spec also invalidates the stClear context here, TPM_RC_INTEGRITY on
-    // parameter 1 as libtpms answers; vtpm does not keep a clearCount to
-    // tell a Restart from a Resume yet, so that is not checked.)
+    // TPM Restart: contexts of objects without stClear still load; the
+    // stClear object's context does not (Part 1, 27.4; clearCount is bound
+    // into it): TPM_RC_INTEGRITY on parameter 1, as libtpms answers.
     let sim = restart(sim, &["shutdown"], &["startup", "-c"]);
     assert_eq!(hmac(&sim, "k.ctx"), hk, "key context after a TPM Restart");
+    let err = sim.tpm2_fails(&["hmac", "-c", "s.ctx", "--hex", "m.bin"]);
+    assert_rc(&err, 0x1df, "stClear key context after a TPM Restart");
     assert_eq!(readpublic(&sim, "prim.ctx").name, prim.name);
     flush_transient(&sim);
 
