@@ -1810,3 +1810,101 @@ fn part3_29_3_clock_rate_adjust_scales_clock() {
     let (c3, _, _) = read_clock(&mut t);
     assert!((100_000..=100_010).contains(&(c3 - c2)));
 }
+
+/// Part 2, 10.6.7 eq. (7) and 10.6.3 eq. (4): hashcheck and creation
+/// tickets are HMACs with the context integrity hash (TPM_PT_CONTEXT_HASH,
+/// SHA-256 here), whatever hash made the digest or names the object: 32
+/// octets for SHA-1 and SHA-384 digests too, and a SHA-384 ticket still
+/// lets a restricted SHA-384 key sign.
+#[test]
+fn part2_10_6_tickets_are_hmacs_with_the_context_hash() {
+    let mut t = tpm();
+    // TPM_PT_CONTEXT_HASH.
+    let mut r = run(
+        &mut t,
+        &Cmd::new(0x17A).u32(6).u32(0x100 + 26).u32(1),
+        false,
+    );
+    assert_eq!(r.rc, Rc::SUCCESS);
+    let _ = (r.take(1), r.u32(), r.u32());
+    assert_eq!((r.u32(), r.u32()), (0x100 + 26, u32::from(SHA256)));
+    for (hash, size) in [(SHA1, 20), (SHA256, 32), (SHA384, 48)] {
+        let c = Cmd::new(0x17D).b2(b"data").u16(hash).u32(OWNER);
+        let mut r = run(&mut t, &c, false);
+        assert_eq!(r.rc, Rc::SUCCESS);
+        assert_eq!(r.b2().len(), size);
+        assert_eq!(r.take(6)[..2], [0x80, 0x24]);
+        assert_eq!(r.b2().len(), 32, "TPM2_Hash ticket for hash {hash:#x}");
+    }
+    // A hash sequence with SHA-384: also a 32-octet ticket.
+    let seq = seq_start(&mut t, b"", SHA384);
+    let mut r = seq_complete(&mut t, seq, b"", b"some data", OWNER);
+    assert_eq!(r.rc, Rc::SUCCESS);
+    let digest = r.b2();
+    assert_eq!(digest.len(), 48);
+    let ticket = r.rest();
+    assert_eq!(ticket.len(), 6 + 2 + 32);
+    // The SHA-384 ticket is good for a restricted RSASSA-SHA384 key.
+    let (k, public, _) = create_primary(
+        &mut t,
+        OWNER,
+        &rsa_template(
+            FIXED | SDO | USER_WITH_AUTH | SIGN | RESTRICTED,
+            Some((RSASSA, SHA384)),
+        ),
+        b"",
+    );
+    let mut r = sign(&mut t, k, &digest, &scheme_bytes(None), &ticket);
+    assert_eq!(r.rc, Rc::SUCCESS);
+    let _ = (r.u16(), r.u16());
+    rsa_public_key(&rsa_modulus(&public))
+        .verify(rsa::Pkcs1v15Sign::new::<sha2::Sha384>(), &digest, &r.b2())
+        .unwrap();
+    // A creation ticket for an object named with SHA-384: 32 octets, and
+    // CertifyCreation accepts it.
+    let mut tmpl = ecc_template(FIXED | SDO | USER_WITH_AUTH | SIGN, 0x0003, None);
+    tmpl[2..4].copy_from_slice(&SHA384.to_be_bytes());
+    let c = Cmd::new(0x131)
+        .handle(OWNER)
+        .pw(b"")
+        .bytes(&sens_create(b"", b""))
+        .bytes(&sized(&tmpl))
+        .b2(b"")
+        .u32(0);
+    let mut r = run(&mut t, &c, true);
+    assert_eq!(r.rc, Rc::SUCCESS);
+    let o = r.handle.unwrap();
+    let _ = (r.b2_raw(), r.b2());
+    let creation_hash = r.b2();
+    assert_eq!(creation_hash.len(), 48);
+    let mut ticket = r.take(6);
+    assert_eq!(ticket[..2], [0x80, 0x21]);
+    let mac = r.b2();
+    assert_eq!(mac.len(), 32, "creation ticket HMAC size");
+    ticket.extend_from_slice(&sized(&mac));
+    let c = Cmd::new(0x14A)
+        .handle(k)
+        .handle(o)
+        .pw(b"")
+        .b2(b"")
+        .b2(&creation_hash)
+        .u16(TPM_ALG_NULL)
+        .bytes(&ticket);
+    assert_eq!(run(&mut t, &c, false).rc, Rc::SUCCESS);
+}
+
+/// Part 3, 12.3.1: "The Qualified Name for the object will be the same as
+/// its Name" for an object loaded with TPM2_LoadExternal, in any hierarchy.
+#[test]
+fn part3_12_3_external_qualified_name_is_the_name() {
+    let mut t = tpm();
+    let (_, public, _) = create_primary(&mut t, OWNER, &ecc_signing_template(), b"");
+    for hierarchy in [OWNER, NULL] {
+        let c = Cmd::new(0x167).u16(0).bytes(&public).u32(hierarchy);
+        let r = run(&mut t, &c, true);
+        assert_eq!(r.rc, Rc::SUCCESS);
+        let (_, name, qn) = read_public(&mut t, r.handle.unwrap());
+        assert_eq!(name.len(), 34);
+        assert_eq!(qn, name, "hierarchy {hierarchy:#x}");
+    }
+}

@@ -251,3 +251,467 @@ fn part3_24_6_clear_changes_storage_primaries() {
     assert_ne!(before, after, "SPS changed");
     assert_eq!(ek_before, ek_after, "EPS unchanged");
 }
+
+// ---------------------------------------------------------------------
+// Derived Objects (Part 3, 12.9; Part 1, 25)
+// ---------------------------------------------------------------------
+
+const OWNER: u32 = 0x4000_0001;
+const FIXED_TPM: u32 = 1 << 1;
+const FIXED_PARENT: u32 = 1 << 4;
+const SDO: u32 = 1 << 5;
+const USER_WITH_AUTH: u32 = 1 << 6;
+const RESTRICTED: u32 = 1 << 16;
+const DECRYPT: u32 = 1 << 17;
+const SIGN: u32 = 1 << 18;
+
+/// A KEYEDHASH Derivation Parent template: restricted decrypt, XOR scheme
+/// with SHA-256 and KDF1_SP800_108 (Part 1, 22.1 Table 33).
+fn derivation_parent_template(attrs: u32) -> Vec<u8> {
+    let mut v = vec![0x00, 0x08, 0x00, 0x0B];
+    v.extend_from_slice(&(attrs | RESTRICTED | DECRYPT).to_be_bytes());
+    v.extend_from_slice(&[0, 0]);
+    v.extend_from_slice(&[0x00, 0x0A, 0x00, 0x0B, 0x00, 0x22]); // XOR, SHA-256, SP800-108
+    v.extend_from_slice(&[0, 0]);
+    v
+}
+
+/// `TPMS_DERIVE`.
+fn derive(label: &[u8], context: &[u8]) -> Vec<u8> {
+    let mut v = sized(label);
+    v.extend_from_slice(&sized(context));
+    v
+}
+
+/// A P-256 ECDSA-SHA256 template whose unique field is a `TPMS_DERIVE`.
+fn derived_ecc_template(attrs: u32, unique: &[u8]) -> Vec<u8> {
+    let mut v = vec![0x00, 0x23, 0x00, 0x0B];
+    v.extend_from_slice(&attrs.to_be_bytes());
+    v.extend_from_slice(&[0, 0]);
+    v.extend_from_slice(&[0x00, 0x10]); // symmetric NULL
+    v.extend_from_slice(&[0x00, 0x18, 0x00, 0x0B]); // ECDSA, SHA-256
+    v.extend_from_slice(&[0x00, 0x03, 0x00, 0x10]); // P-256, kdf NULL
+    v.extend_from_slice(unique);
+    v
+}
+
+/// An AES-128-CFB SYMCIPHER template whose unique is a `TPMS_DERIVE`.
+fn derived_aes_template(attrs: u32, unique: &[u8]) -> Vec<u8> {
+    let mut v = vec![0x00, 0x25, 0x00, 0x0B];
+    v.extend_from_slice(&attrs.to_be_bytes());
+    v.extend_from_slice(&[0, 0]);
+    v.extend_from_slice(&[0x00, 0x06, 0x00, 0x80, 0x00, 0x43]);
+    v.extend_from_slice(unique);
+    v
+}
+
+/// TPM2_CreateLoaded: the response (handle; outPrivate, outPublic, name).
+fn create_loaded(
+    t: &mut vtpm_core::Tpm<vtpm_core::testing::TestPlatform>,
+    parent: u32,
+    sens: &[u8],
+    template: &[u8],
+) -> Rsp {
+    let c = Cmd::new(0x191)
+        .handle(parent)
+        .pw(b"")
+        .bytes(sens)
+        .bytes(&sized(template));
+    run(t, &c, true)
+}
+
+/// KDFa(SHA-256, key, label, context, 8192) computed with the `hmac`
+/// crate (Part 1, 25.4.1 eq. 49): the 1024-octet derivation stream.
+fn kdfa_8192(key: &[u8], label: &[u8], context: &[u8]) -> Vec<u8> {
+    use hmac::{KeyInit, Mac};
+    let mut out = Vec::new();
+    for i in 1u32..=32 {
+        let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+        m.update(&i.to_be_bytes());
+        m.update(label);
+        m.update(&[0]);
+        m.update(context);
+        m.update(&8192u32.to_be_bytes());
+        out.extend_from_slice(&m.finalize().into_bytes());
+    }
+    out
+}
+
+/// A Derivation Parent made with a known key (caller data, so
+/// sensitiveDataOrigin CLEAR): (handle, key).
+fn known_derivation_parent(
+    t: &mut vtpm_core::Tpm<vtpm_core::testing::TestPlatform>,
+) -> (u32, Vec<u8>) {
+    let key: Vec<u8> = (0u8..32).map(|i| i.wrapping_mul(7) ^ 0x5A).collect();
+    let c = Cmd::new(0x131)
+        .handle(OWNER)
+        .pw(b"")
+        .bytes(&sens_create(b"", &key))
+        .bytes(&sized(&derivation_parent_template(
+            FIXED_TPM | FIXED_PARENT | USER_WITH_AUTH,
+        )))
+        .u16(0)
+        .u32(0);
+    let r = run(t, &c, true);
+    assert_eq!(r.rc, Rc::SUCCESS, "CreatePrimary(derivation parent)");
+    (r.handle.unwrap(), key)
+}
+
+/// (x, y) of a P-256 outPublic (with its size field).
+fn p256_point(public: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let t = &public[public.len() - 68..];
+    assert_eq!(t[..2], [0, 32]);
+    assert_eq!(t[34..36], [0, 32]);
+    (t[2..34].to_vec(), t[36..].to_vec())
+}
+
+#[test]
+fn part3_12_9_derived_keys_are_deterministic_per_label_and_context() {
+    let mut t = tpm();
+    let attrs = FIXED_TPM | FIXED_PARENT | USER_WITH_AUTH | SIGN;
+    // A Derivation Parent with a TPM-generated key.
+    let (parent, _, _) = create_primary(
+        &mut t,
+        OWNER,
+        &derivation_parent_template(FIXED_TPM | FIXED_PARENT | SDO | USER_WITH_AUTH),
+        b"",
+    );
+    let derive_ecc = |t: &mut _, label: &[u8], context: &[u8], auth: &[u8]| {
+        let mut r = create_loaded(
+            t,
+            parent,
+            &sens_create(auth, b""),
+            &derived_ecc_template(attrs, &derive(label, context)),
+        );
+        assert_eq!(r.rc, Rc::SUCCESS, "CreateLoaded(derived ECC)");
+        let private = r.b2();
+        assert!(private.is_empty(), "a Derived Object has no outPrivate");
+        let public = r.b2_raw();
+        let name = r.b2();
+        (r.handle.unwrap(), public, name)
+    };
+    let (h1, p1, n1) = derive_ecc(&mut t, b"label", b"context", b"");
+    let (h2, p2, n2) = derive_ecc(&mut t, b"label", b"context", b"other auth");
+    assert_ne!(h1, h2);
+    assert_eq!(p1, p2, "same parent, label and context: same key");
+    assert_eq!(n1, n2);
+    // Name = nameAlg || SHA-256(outPublic); sensitiveDataOrigin stays CLEAR.
+    use sha2::Digest;
+    let mut expect = vec![0x00, 0x0B];
+    expect.extend_from_slice(&sha2::Sha256::digest(&p1[2..]));
+    assert_eq!(n1, expect);
+    assert_eq!(
+        u32::from_be_bytes(p1[6..10].try_into().unwrap()),
+        attrs,
+        "outPublic keeps the template's attributes"
+    );
+    let (_, p3, n3) = derive_ecc(&mut t, b"label", b"context2", b"");
+    assert_ne!(
+        p256_point(&p1),
+        p256_point(&p3),
+        "another context: another key"
+    );
+    assert_ne!(n1, n3);
+    let (_, p4, _) = derive_ecc(&mut t, b"label2", b"context", b"");
+    assert_ne!(
+        p256_point(&p1),
+        p256_point(&p4),
+        "another label: another key"
+    );
+    // Label and context may come from inSensitive.data instead (Part 1,
+    // 25.2); the template's take precedence (Part 2, 11.1.11).
+    let mut r = create_loaded(
+        &mut t,
+        parent,
+        &sens_create(b"", &derive(b"label", b"context")),
+        &derived_ecc_template(attrs, &derive(b"", b"")),
+    );
+    assert_eq!(r.rc, Rc::SUCCESS);
+    let _ = r.b2();
+    assert_eq!(r.b2_raw(), p1);
+    let mut r = create_loaded(
+        &mut t,
+        parent,
+        &sens_create(b"", &derive(b"ignored", b"context")),
+        &derived_ecc_template(attrs, &derive(b"label", b"")),
+    );
+    assert_eq!(r.rc, Rc::SUCCESS);
+    let _ = r.b2();
+    assert_eq!(r.b2_raw(), p1);
+    // The derived key signs (with the second object's authValue), and the
+    // signature verifies with p256 against the derived public key.
+    let digest = sha2::Sha256::digest(b"signed by a derived key").to_vec();
+    let c = Cmd::new(0x15D)
+        .handle(h2)
+        .pw(b"other auth")
+        .b2(&digest)
+        .u16(0x0010)
+        .u16(0x8024)
+        .u32(0x4000_0007)
+        .u16(0);
+    let mut r = run(&mut t, &c, false);
+    assert_eq!(r.rc, Rc::SUCCESS, "Sign with the derived key");
+    assert_eq!((r.u16(), r.u16()), (0x0018, 0x000B));
+    let (sr, ss) = (r.b2(), r.b2());
+    use p256::ecdsa::signature::hazmat::PrehashVerifier;
+    let (x, y) = p256_point(&p1);
+    let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&[&[4u8][..], &x, &y].concat()).unwrap();
+    let sig = p256::ecdsa::Signature::from_slice(&[sr, ss].concat()).unwrap();
+    vk.verify_prehash(&digest, &sig)
+        .expect("the derived key's signature verifies");
+    // Another parent key derives other keys from the same label/context.
+    let (other, _, _) = create_primary(
+        &mut t,
+        0x4000_000B,
+        &derivation_parent_template(FIXED_TPM | FIXED_PARENT | SDO | USER_WITH_AUTH),
+        b"",
+    );
+    let mut r = create_loaded(
+        &mut t,
+        other,
+        &sens_create(b"", b""),
+        &derived_ecc_template(attrs, &derive(b"label", b"context")),
+    );
+    assert_eq!(r.rc, Rc::SUCCESS);
+    let _ = r.b2();
+    assert_ne!(p256_point(&r.b2_raw()), p256_point(&p1));
+}
+
+/// The derivation itself, checked with independent code: the parent's key
+/// is known, so KDFa (hmac crate) gives the stream; an AES key takes its
+/// first 16 octets and the seedValue the next 32 (Part 1, 25.4.1), and
+/// unique = SHA-256(seedValue || key); a P-256 key takes 40 octets c and
+/// d = (c mod (n - 1)) + 1 (FIPS 186-5 A.2.1), public point [d]G (p256).
+#[test]
+fn part1_25_4_derivation_matches_an_independent_kdfa() {
+    let mut t = tpm();
+    let (parent, key) = known_derivation_parent(&mut t);
+    let stream = kdfa_8192(&key, b"label", b"context");
+    // SYMCIPHER.
+    let mut r = create_loaded(
+        &mut t,
+        parent,
+        &sens_create(b"", b""),
+        &derived_aes_template(
+            FIXED_TPM | FIXED_PARENT | USER_WITH_AUTH | DECRYPT | SIGN,
+            &derive(b"label", b"context"),
+        ),
+    );
+    assert_eq!(r.rc, Rc::SUCCESS, "CreateLoaded(derived AES)");
+    let aes_h = r.handle.unwrap();
+    let _ = r.b2();
+    let public = r.b2_raw();
+    use sha2::Digest;
+    let unique = sha2::Sha256::digest([&stream[16..48], &stream[..16]].concat()).to_vec();
+    assert_eq!(public[public.len() - 32..], unique[..]);
+    // The AES key is the first 16 octets: encrypt one block (CFB, zero IV)
+    // with TPM2_EncryptDecrypt2 and compare with the aes crate.
+    let c = Cmd::new(0x193)
+        .handle(aes_h)
+        .pw(b"")
+        .b2(&[0u8; 16])
+        .u8(0)
+        .u16(0x0043)
+        .b2(&[0u8; 16]);
+    let mut r = run(&mut t, &c, false);
+    assert_eq!(
+        r.rc,
+        Rc::SUCCESS,
+        "EncryptDecrypt2 with the derived AES key"
+    );
+    use aes::cipher::{BlockCipherEncrypt, KeyInit};
+    let cipher = aes::Aes128::new_from_slice(&stream[..16]).unwrap();
+    let mut block = aes::Block::default();
+    cipher.encrypt_block(&mut block);
+    assert_eq!(
+        r.b2(),
+        block.to_vec(),
+        "CFB of zeros with a zero IV is E_K(0)"
+    );
+    // ECC P-256.
+    let mut r = create_loaded(
+        &mut t,
+        parent,
+        &sens_create(b"", b""),
+        &derived_ecc_template(
+            FIXED_TPM | FIXED_PARENT | USER_WITH_AUTH | SIGN,
+            &derive(b"label", b"context"),
+        ),
+    );
+    assert_eq!(r.rc, Rc::SUCCESS);
+    let _ = r.b2();
+    let point = p256_point(&r.b2_raw());
+    use rsa::BoxedUint;
+    let c = BoxedUint::from_be_slice(&stream[..40], 384).unwrap();
+    let n = BoxedUint::from_be_slice(
+        &[
+            0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+            0xFF, 0xFF, 0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2,
+            0xFC, 0x63, 0x25, 0x51,
+        ],
+        384,
+    )
+    .unwrap();
+    let n1 = n
+        .wrapping_sub(BoxedUint::one_with_precision(384))
+        .to_nz()
+        .into_option()
+        .unwrap();
+    let d = c.rem(&n1).wrapping_add(BoxedUint::one_with_precision(384));
+    let d_bytes = d.to_be_bytes();
+    let sk = p256::SecretKey::from_slice(&d_bytes[d_bytes.len() - 32..]).unwrap();
+    let derived =
+        p256::PublicKey::from_sec1_bytes(&[&[4u8][..], &point.0, &point.1].concat()).unwrap();
+    assert_eq!(
+        derived,
+        sk.public_key(),
+        "Q = [d]G with d from FIPS 186-5 A.2.1"
+    );
+}
+
+#[test]
+fn part3_12_9_derivation_errors_get_spec_codes() {
+    let mut t = tpm();
+    let (parent, _) = known_derivation_parent(&mut t);
+    let signing = FIXED_TPM | FIXED_PARENT | USER_WITH_AUTH | SIGN;
+    let unique = derive(b"label", b"context");
+    // sensitiveDataOrigin SET: TPM_RC_ATTRIBUTES on inPublic (Part 3,
+    // 12.9.1; Part 1, 22.2.3).
+    let r = create_loaded(
+        &mut t,
+        parent,
+        &sens_create(b"", b""),
+        &derived_ecc_template(signing | SDO, &unique),
+    );
+    assert_eq!(r.rc, Rc::ATTRIBUTES.param(2));
+    // An RSA key is not derived: TPM_RC_TYPE (Part 3, 12.9.1; Part 1, 25.5).
+    let mut rsa = vec![0x00, 0x01, 0x00, 0x0B];
+    rsa.extend_from_slice(&signing.to_be_bytes());
+    rsa.extend_from_slice(&[0, 0, 0x00, 0x10, 0x00, 0x10, 0x08, 0x00, 0, 0, 0, 0]);
+    rsa.extend_from_slice(&unique);
+    let r = create_loaded(&mut t, parent, &sens_create(b"", b""), &rsa);
+    assert_eq!(r.rc, Rc::TYPE.param(2));
+    // Under a fixedTPM parent, fixedTPM must equal fixedParent (Part 2,
+    // 8.3.3.2, creation).
+    let r = create_loaded(
+        &mut t,
+        parent,
+        &sens_create(b"", b""),
+        &derived_ecc_template(FIXED_PARENT | USER_WITH_AUTH | SIGN, &unique),
+    );
+    assert_eq!(r.rc, Rc::ATTRIBUTES.param(2));
+    // A restricted signing key needs a scheme, as for TPM2_Create.
+    let mut no_scheme = derived_ecc_template(signing | RESTRICTED, &unique);
+    no_scheme.splice(12..16, [0x00, 0x10]);
+    let r = create_loaded(&mut t, parent, &sens_create(b"", b""), &no_scheme);
+    assert_eq!(r.rc, Rc::SCHEME.param(2));
+    // TPM2B_LABEL holds at most 32 octets (Part 2, 11.1.10).
+    let r = create_loaded(
+        &mut t,
+        parent,
+        &sens_create(b"", b""),
+        &derived_ecc_template(signing, &derive(&[1u8; 33], b"")),
+    );
+    assert_eq!(r.rc, Rc::SIZE.param(2));
+    // The unique field of an ordinary template is not a TPMS_DERIVE: a
+    // keyedHash template with one TPM2B_DIGEST is short of the context.
+    let mut hmac_key = vec![0x00, 0x08, 0x00, 0x0B];
+    hmac_key.extend_from_slice(&signing.to_be_bytes());
+    hmac_key.extend_from_slice(&[0, 0, 0x00, 0x05, 0x00, 0x0B, 0, 0]);
+    let r = create_loaded(&mut t, parent, &sens_create(b"", b""), &hmac_key);
+    assert_eq!(r.rc.base(), Rc::INSUFFICIENT);
+    // A derived HMAC key is fine with a TPMS_DERIVE.
+    hmac_key.truncate(hmac_key.len() - 2);
+    hmac_key.extend_from_slice(&unique);
+    let r = create_loaded(&mut t, parent, &sens_create(b"", b""), &hmac_key);
+    assert_eq!(r.rc, Rc::SUCCESS, "derived HMAC key");
+    // inSensitive.data that is not a TPMS_DERIVE: TPM_RC_SIZE on inSensitive.
+    let r = create_loaded(
+        &mut t,
+        parent,
+        &sens_create(b"", b"\x00\x01"),
+        &derived_ecc_template(signing, &derive(b"", b"")),
+    );
+    assert_eq!(r.rc.base(), Rc::INSUFFICIENT);
+    assert_eq!(r.rc, Rc::INSUFFICIENT.param(1));
+    // A Derivation Parent is not a Storage Parent: TPM2_Create and
+    // TPM2_Load under it are TPM_RC_TYPE on the parent handle.
+    let c = Cmd::new(0x153)
+        .handle(parent)
+        .pw(b"")
+        .bytes(&sens_create(b"", b""))
+        .bytes(&sized(&ecc_signing_template()))
+        .u16(0)
+        .u32(0);
+    assert_eq!(run(&mut t, &c, false).rc, Rc::TYPE.handle(1));
+    // A keyedHash key that is not a parent (an HMAC key) derives nothing:
+    // TPM_RC_TYPE on the parent handle.
+    let mut hmac_parent = vec![0x00, 0x08, 0x00, 0x0B];
+    hmac_parent
+        .extend_from_slice(&(FIXED_TPM | FIXED_PARENT | SDO | USER_WITH_AUTH | SIGN).to_be_bytes());
+    hmac_parent.extend_from_slice(&[0, 0, 0x00, 0x05, 0x00, 0x0B, 0, 0]);
+    let (hk, _, _) = create_primary(&mut t, OWNER, &hmac_parent, b"");
+    let r = create_loaded(
+        &mut t,
+        hk,
+        &sens_create(b"", b""),
+        &derived_ecc_template(signing, &unique),
+    );
+    assert_eq!(r.rc, Rc::TYPE.handle(1));
+}
+
+/// TPM2_Create under `parent`: the response code.
+fn create_rc(
+    t: &mut vtpm_core::Tpm<vtpm_core::testing::TestPlatform>,
+    parent: u32,
+    template: &[u8],
+) -> Rc {
+    let c = Cmd::new(0x153)
+        .handle(parent)
+        .pw(b"")
+        .bytes(&sens_create(b"", b""))
+        .bytes(&sized(template))
+        .u16(0)
+        .u32(0);
+    run(t, &c, false).rc
+}
+
+/// Part 3, 12.1.1: a Storage Key with fixedParent SET has its parent's
+/// nameAlg (TPM_RC_HASH) and symmetric definition (TPM_RC_SYMMETRIC); a
+/// duplicable one need not. Part 2, 8.3.3.2: under a fixedTPM parent (or
+/// a Primary Seed) fixedTPM equals fixedParent (TPM_RC_ATTRIBUTES).
+#[test]
+fn part3_12_1_storage_children_follow_their_parent() {
+    let mut t = tpm();
+    let (parent, _, _) = create_primary(&mut t, OWNER, &ecc_storage_template(), b"");
+    // Same nameAlg and AES-128-CFB: created.
+    assert_eq!(
+        create_rc(&mut t, parent, &ecc_storage_template()),
+        Rc::SUCCESS
+    );
+    // AES-256-CFB: TPM_RC_SYMMETRIC.
+    let mut aes256 = ecc_storage_template();
+    aes256[12..14].copy_from_slice(&256u16.to_be_bytes());
+    assert_eq!(create_rc(&mut t, parent, &aes256), Rc::SYMMETRIC.param(2));
+    // SHA-384 nameAlg: TPM_RC_HASH.
+    let mut sha384 = ecc_storage_template();
+    sha384[2..4].copy_from_slice(&[0x00, 0x0C]);
+    assert_eq!(create_rc(&mut t, parent, &sha384), Rc::HASH.param(2));
+    // Duplicable (fixedTPM and fixedParent CLEAR): its own choice.
+    let mut dup = aes256.clone();
+    dup[4..8].copy_from_slice(&(0x0003_0072u32 & !(FIXED_TPM | FIXED_PARENT)).to_be_bytes());
+    assert_eq!(create_rc(&mut t, parent, &dup), Rc::SUCCESS);
+    // fixedParent without fixedTPM under a fixedTPM parent, and as a
+    // primary: TPM_RC_ATTRIBUTES.
+    let mut fp_only = ecc_signing_template();
+    fp_only[4..8].copy_from_slice(&(0x0004_0072u32 & !FIXED_TPM).to_be_bytes());
+    assert_eq!(create_rc(&mut t, parent, &fp_only), Rc::ATTRIBUTES.param(2));
+    let c = Cmd::new(0x131)
+        .handle(OWNER)
+        .pw(b"")
+        .bytes(&sens_create(b"", b""))
+        .bytes(&sized(&fp_only))
+        .u16(0)
+        .u32(0);
+    assert_eq!(run(&mut t, &c, true).rc, Rc::ATTRIBUTES.param(2));
+}

@@ -141,6 +141,101 @@ impl Rng for PrimaryStream<'_> {
     }
 }
 
+/// The byte stream of a Derived Object (Part 1, 25.4.1, eq. 49):
+/// `KDFa(hashAlg, sensitive, label, context, 8192)` with the Derivation
+/// Parent's XOR hash and keyedHash key, 1024 octets consumed from the most
+/// significant, none skipped. Asking for more sets [`Self::exhausted`]
+/// (and yields zeros); no key type needs that many.
+pub struct DerivationStream {
+    bytes: crate::crypto::SecretBytes,
+    pos: usize,
+    exhausted: bool,
+}
+
+impl core::fmt::Debug for DerivationStream {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("DerivationStream { .. }")
+    }
+}
+
+/// `TPM_MAX_DERIVATION_BITS` (Part 2, Table 4).
+pub const MAX_DERIVATION_BITS: u32 = 8192;
+
+impl DerivationStream {
+    /// The stream of `key` (the parent's `sensitive.bits`) for `label`
+    /// and `context`.
+    pub fn new(alg: HashAlg, key: &[u8], label: &[u8], context: &[u8]) -> TpmResult<Self> {
+        let bytes = crate::crypto::kdf::kdfa(alg, key, label, context, &[], MAX_DERIVATION_BITS)?;
+        Ok(DerivationStream {
+            bytes,
+            pos: 0,
+            exhausted: false,
+        })
+    }
+
+    /// Did a caller ask for more than the 1024 octets?
+    pub fn exhausted(&self) -> bool {
+        self.exhausted
+    }
+}
+
+impl Rng for DerivationStream {
+    fn fill_bytes(&mut self, out: &mut [u8]) {
+        let end = self.pos.saturating_add(out.len());
+        match self.bytes.as_slice().get(self.pos..end) {
+            Some(src) => {
+                out.copy_from_slice(src);
+                self.pos = end;
+            }
+            None => {
+                out.fill(0);
+                self.exhausted = true;
+            }
+        }
+    }
+}
+
+/// Check the template of a Derived Object (Part 3, 12.9.1; Part 1, 25):
+/// the checks of TPM2_Create (as for a TPM-generated key), except that
+/// sensitiveDataOrigin shall be CLEAR (`TPM_RC_ATTRIBUTES`); RSA keys are
+/// not derived (`TPM_RC_TYPE`, Part 1, 25.5). Unpositioned errors.
+pub fn validate_derived(public: &Public, parent: &Public) -> TpmResult<()> {
+    if matches!(public.parms, PublicParms::Rsa { .. }) {
+        return Err(Rc::TYPE);
+    }
+    if public.has(oa::SENSITIVE_DATA_ORIGIN) {
+        return Err(Rc::ATTRIBUTES);
+    }
+    // The generation rules are those of a key the TPM generates: check
+    // them with sensitiveDataOrigin as TPM2_Create would have it.
+    let mut generated = public.clone();
+    generated.attributes |= oa::SENSITIVE_DATA_ORIGIN;
+    validate_template(&generated, Some(parent), &[])
+}
+
+/// Generate a Derived Object from `stream` (Part 1, 25.4-25.5): the key
+/// material is made exactly as for a TPM-generated key of the template,
+/// and the public area keeps the template's attributes
+/// (sensitiveDataOrigin CLEAR).
+pub fn generate_derived(
+    template: &Public,
+    user_auth: &[u8],
+    stream: &mut DerivationStream,
+) -> TpmResult<(Public, Sensitive)> {
+    let mut generated = template.clone();
+    generated.attributes |= oa::SENSITIVE_DATA_ORIGIN;
+    let create = SensitiveCreate {
+        user_auth: user_auth.to_vec(),
+        data: Vec::new(),
+    };
+    let (mut public, sensitive) = generate(&generated, &create, stream)?;
+    if stream.exhausted() {
+        return Err(Rc::NO_RESULT);
+    }
+    public.attributes = template.attributes;
+    Ok((public, sensitive))
+}
+
 /// Check the attribute and parameter consistency of a creation template
 /// (Part 1, 27.2 and Part 3, 12.1 "PublicAttributesValidation").
 /// `parent` is `None` for a primary object. Errors are unpositioned; the
@@ -151,14 +246,18 @@ pub fn validate_template(public: &Public, parent: Option<&Public>, data: &[u8]) 
     if public.name_alg.is_none() {
         return Err(Rc::HASH);
     }
-    // fixedTPM and fixedParent (Part 1, 27.2.2).
+    // fixedTPM and fixedParent (Part 2, 8.3.3.2, Creation): under a
+    // fixedTPM parent (a Primary Seed counts as one) fixedTPM equals
+    // fixedParent; under any other parent fixedTPM is CLEAR.
     if has(oa::FIXED_TPM) && !has(oa::FIXED_PARENT) {
         return Err(Rc::ATTRIBUTES);
     }
-    if let Some(p) = parent {
-        if has(oa::FIXED_TPM) && !p.has(oa::FIXED_TPM) {
-            return Err(Rc::ATTRIBUTES);
-        }
+    let parent_fixed_tpm = parent.is_none_or(|p| p.has(oa::FIXED_TPM));
+    if parent_fixed_tpm && has(oa::FIXED_PARENT) && !has(oa::FIXED_TPM) {
+        return Err(Rc::ATTRIBUTES);
+    }
+    if !parent_fixed_tpm && has(oa::FIXED_TPM) {
+        return Err(Rc::ATTRIBUTES);
     }
     if has(oa::FIRMWARE_LIMITED) || has(oa::SVN_LIMITED) {
         // No firmware-limited hierarchies are implemented.
@@ -262,6 +361,19 @@ pub fn validate_template(public: &Public, parent: Option<&Public>, data: &[u8]) 
         }
         PublicParms::MlKem { .. } | PublicParms::MlDsa { .. } | PublicParms::HashMlDsa { .. } => {
             validate_pqc(public, data_given)?;
+        }
+    }
+    // A Storage Key with fixedParent keeps its parent's nameAlg
+    // (TPM_RC_HASH) and symmetric definition (TPM_RC_SYMMETRIC) (Part 3,
+    // 12.1.1). A Derivation Parent has none, so it cannot have such a child.
+    if let Some(p) = parent {
+        if public.is_storage_parent() && has(oa::FIXED_PARENT) {
+            if public.name_alg != p.name_alg {
+                return Err(Rc::HASH);
+            }
+            if !p.is_storage_parent() || public.symmetric() != p.symmetric() {
+                return Err(Rc::SYMMETRIC);
+            }
         }
     }
     Ok(())
