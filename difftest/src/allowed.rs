@@ -285,12 +285,14 @@ pub static ALLOWED: &[Allowed] = &[
                   TPM_RC_BINDING of a mismatched private part (vtpm names inPublic, libtpms none), TPM_RC_TYPE of a \
                   sensitive of the wrong type (vtpm inPublic, libtpms inPrivate), TPM_RC_KEY_SIZE of a provided AES \
                   key of the wrong size (vtpm inPublic, libtpms none), TPM_RC_ATTRIBUTES of a derived object's \
-                  template with sensitiveDataOrigin (vtpm inPublic, libtpms none).",
+                  template with sensitiveDataOrigin (vtpm inPublic, libtpms none), TPM_RC_SIZE of an HMAC key \
+                  longer than the hash's block size (vtpm inSensitive, libtpms none).",
         reference: "Part 3 (v185) no longer tabulates response codes per command; Part 2, 6.6 (format-one codes may carry a parameter)",
         applies: |d| {
             (d.cc == 0x167 && matches!(rc(d), Some((0x2e5, 0xa5)) | Some((0x2ca, 0x1ca))))
                 || ((d.cc == 0x131 || d.cc == 0x153) && rc(d) == Some((0x2c7, 0x87)))
                 || (d.cc == 0x191 && has(d, "derived key with sensitiveDataOrigin") && rc(d) == Some((0x2c2, 0x82)))
+                || ((d.cc == 0x131 || d.cc == 0x153) && has(d, "HMAC key of 65 octets") && rc(d) == Some((0x1d5, 0x95)))
         },
     },
     Allowed {
@@ -307,6 +309,14 @@ pub static ALLOWED: &[Allowed] = &[
                   (TPM_RC_VALUE / TPM_RC_RANGE).",
         reference: "Part 2, 12.2.3.4 TPMS_RSA_PARMS (\"Support for other values is optional ... They may fail to load or generate the key if exponent is not zero\")",
         applies: |d| has(d, "exponent 3") && matches!(rc(d), Some((0, 0x2c4)) | Some((0, 0x8d))),
+    },
+    Allowed {
+        id: "asymmetric-data-rc",
+        kind: Kind::SpecRevision,
+        summary: "Create/CreatePrimary of an asymmetric key with inSensitive.data: TPM_RC_VALUE (on inSensitive) on \
+                  vtpm, as v185 asks; TPM_RC_ATTRIBUTES (inPublic) on libtpms, the older text's code.",
+        reference: "Part 3 (v185), 12.1.1 (\"If the Object is an asymmetric key: If inSensitive.sensitive.data is not the Empty Buffer, then the TPM shall return TPM_RC_VALUE\")",
+        applies: |d| has(d, "asymmetric key with data") && (d.cc == 0x131 || d.cc == 0x153) && rc(d) == Some((0x1c4, 0x2c2)),
     },
     // ---- libtpms departs from v185 -----------------------------------------
     Allowed {
@@ -357,6 +367,14 @@ pub static ALLOWED: &[Allowed] = &[
                     sensitiveDataOrigin CLEAR); Part 2, 8.3.3.2 and 8.3.3.4 (fixedTPM, fixedParent: creation)",
         applies: |d| d.what == "CreateLoaded(derived key, fixedParent CLEAR)" && rc(d) == Some((0, 0x2c2)),
     },
+    Allowed {
+        id: "loadexternal-authpolicy-size",
+        kind: Kind::ReferenceDeviation,
+        summary: "LoadExternal of a public area whose authPolicy is neither empty nor a nameAlg digest: vtpm refuses \
+                  (TPM_RC_SIZE on inPublic); libtpms loads it when no private part comes with it.",
+        reference: "Part 3, 12.3.1 TPM2_LoadExternal (\"The TPM will validate that the authPolicy is either the size of the digest produced by nameAlg or the Empty Buffer\")",
+        applies: |d| d.what.starts_with("LoadExternal(authPolicy of the wrong size") && rc_is(d, 0x167, 0x2d5, 0),
+    },
     // ---- vtpm bugs (reported) ---------------------------------------------
     Allowed {
         id: "bug-clock-update-missing",
@@ -405,54 +423,6 @@ pub static ALLOWED: &[Allowed] = &[
                 _ => false,
             }
         },
-    },
-    Allowed {
-        id: "bug-loadexternal-public-checks",
-        kind: Kind::VtpmBug,
-        summary: "LoadExternal accepts public areas libtpms refuses: an RSA modulus shorter than keyBits, an ECC point \
-                  of the wrong size or not on the curve (TPM_RC_KEY / TPM_RC_ECC_POINT on inPublic), a KEYEDHASH or \
-                  SYMCIPHER unique that is not the nameAlg digest size.",
-        reference: "Part 3, 12.3.1 TPM2_LoadExternal (\"the TPM will verify that the public key is on the curve of the key before the public area is used\"); \
-                    Part 3, 12.1.1 eq. (1) (unique = H_nameAlg(seedValue || sensitive)); Part 2, 12.2.3.2 TPMU_PUBLIC_ID",
-        applies: |d| {
-            d.cc == 0x167
-                && matches!(rc(d), Some((0, 0x2dc)) | Some((0, 0x2e7)))
-                && ["KEYEDHASH public", "SYMCIPHER public", "short modulus", "not on the curve", "P-384 sized point", "33-octet unique"]
-                    .iter()
-                    .any(|k| d.what.contains(k))
-        },
-    },
-    Allowed {
-        id: "bug-object-attribute-rules",
-        kind: Kind::VtpmBug,
-        summary: "vtpm loads or creates objects whose attributes and scheme are inconsistent: a signing scheme on a \
-                  decrypt-only key, sign and decrypt both SET with an HMAC scheme (tpm2_loadexternal -G hmac's \
-                  default), a restricted signing key without a scheme, a restricted decryption key without a \
-                  symmetric definition, a SYMCIPHER with neither sign nor decrypt, a data object with no data.",
-        reference: "Part 2, 8.3 TPMA_OBJECT (creation rules) and Part 3, 12.1.1 (\"If sign and decrypt are both CLEAR or both SET and the scheme ... is not TPM_ALG_NULL, the TPM shall return TPM_RC_SCHEME\"; keyedHash: empty data with sign and decrypt CLEAR → TPM_RC_ATTRIBUTES; \"If the Object is not a keyedHash object, and the sign and encrypt attributes are CLEAR, ... TPM_RC_ATTRIBUTES\"); Part 3, 12.3.1 (LoadExternal applies the same consistency checks)",
-        applies: |d| {
-            (d.cc == 0x167 && matches!(rc(d), Some((0, 0x2d2)) | Some((0, 0x2d6)) | Some((0, 0x2c2))))
-                || ((d.cc == 0x131 || d.cc == 0x153) && has(d, "sealed data with no data") && rc(d) == Some((0, 0x2c2)))
-        },
-    },
-    Allowed {
-        id: "bug-sensitive-size-checks",
-        kind: Kind::VtpmBug,
-        summary: "vtpm accepts a provided AES key shorter than keyBits (LoadExternal) and HMAC keys longer than the \
-                  hash's block size (LoadExternal, Create, CreatePrimary); libtpms refuses (TPM_RC_KEY_SIZE / TPM_RC_SIZE).",
-        reference: "Part 3, 12.3.1 TPM2_LoadExternal (\"The TPM will validate that the size of the key in the sensitive area is consistent with the size indicated in the public area ... TPM_RC_KEY_SIZE\"); Part 1, 24.7.5.1 (\"A user provided HMAC key is not allowed to be larger than the smaller of the block size of the hash algorithm or 128 octets\")",
-        applies: |d| {
-            (d.cc == 0x167 && rc(d) == Some((0, 0x1c7)) && (has(d, "key of 15 octets") || has(d, "128-octet key")))
-                || ((d.cc == 0x131 || d.cc == 0x153) && has(d, "HMAC key of 65 octets") && rc(d) == Some((0, 0x95)))
-        },
-    },
-    Allowed {
-        id: "bug-asymmetric-data-rc",
-        kind: Kind::VtpmBug,
-        summary: "Create/CreatePrimary of an asymmetric key with inSensitive.data: vtpm answers TPM_RC_SIZE, v185 asks \
-                  TPM_RC_VALUE (libtpms: TPM_RC_ATTRIBUTES, the older text).",
-        reference: "Part 3 (v185), 12.1.1 (\"If the Object is an asymmetric key: If inSensitive.sensitive.data is not the Empty Buffer, then the TPM shall return TPM_RC_VALUE\")",
-        applies: |d| has(d, "asymmetric key with data") && rc(d) == Some((0x2d5, 0x2c2)),
     },
     Allowed {
         id: "policyauthorize-invalid-ticket-rc",

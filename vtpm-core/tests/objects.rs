@@ -715,3 +715,250 @@ fn part3_12_1_storage_children_follow_their_parent() {
         .u32(0);
     assert_eq!(run(&mut t, &c, true).rc, Rc::ATTRIBUTES.param(2));
 }
+
+/// TPM2_Create/CreatePrimary data rules (Part 3, 12.1.1): caller data for
+/// an asymmetric key is TPM_RC_VALUE (on inSensitive); sensitiveDataOrigin
+/// is SET exactly when there is no data, and a data object needs data
+/// (TPM_RC_ATTRIBUTES); a caller's HMAC key is no longer than the hash's
+/// block size (Part 1, 24.7.5.1: TPM_RC_SIZE on inSensitive).
+#[test]
+fn part3_12_1_creation_data_rules() {
+    let mut t = tpm();
+    let (parent, _, _) = create_primary(&mut t, OWNER, &ecc_storage_template(), b"");
+    let create =
+        |t: &mut vtpm_core::Tpm<vtpm_core::testing::TestPlatform>, data: &[u8], template: &[u8]| {
+            let c = Cmd::new(0x153)
+                .handle(parent)
+                .pw(b"")
+                .bytes(&sens_create(b"", data))
+                .bytes(&sized(template))
+                .u16(0)
+                .u32(0);
+            run(t, &c, false).rc
+        };
+    assert_eq!(
+        create(&mut t, b"key", &ecc_signing_template()),
+        Rc::VALUE.param(1)
+    );
+    // A sealed data object with no data.
+    assert_eq!(
+        create(&mut t, b"", &sealed_template()),
+        Rc::ATTRIBUTES.param(2)
+    );
+    assert_eq!(create(&mut t, b"secret", &sealed_template()), Rc::SUCCESS);
+    // HMAC-SHA256 signing keys.
+    let hmac = |attrs: u32| {
+        let mut v = vec![0x00, 0x08, 0x00, 0x0B];
+        v.extend_from_slice(&attrs.to_be_bytes());
+        v.extend_from_slice(&[0, 0, 0x00, 0x05, 0x00, 0x0B, 0, 0]);
+        v
+    };
+    let caller = FIXED_TPM | FIXED_PARENT | USER_WITH_AUTH | SIGN;
+    assert_eq!(create(&mut t, &[1; 64], &hmac(caller)), Rc::SUCCESS);
+    assert_eq!(create(&mut t, &[1; 65], &hmac(caller)), Rc::SIZE.param(1));
+    // No data and no sensitiveDataOrigin: TPM_RC_ATTRIBUTES.
+    assert_eq!(create(&mut t, b"", &hmac(caller)), Rc::ATTRIBUTES.param(2));
+    assert_eq!(create(&mut t, b"", &hmac(caller | SDO)), Rc::SUCCESS);
+    assert_eq!(
+        create(&mut t, b"k", &hmac(caller | SDO)),
+        Rc::ATTRIBUTES.param(2)
+    );
+}
+
+/// `TPM2B_SENSITIVE` with no seed.
+fn sensitive(kind: u16, secret: &[u8]) -> Vec<u8> {
+    let mut v = kind.to_be_bytes().to_vec();
+    v.extend_from_slice(&sized(b""));
+    v.extend_from_slice(&sized(b""));
+    v.extend_from_slice(&sized(secret));
+    sized(&v)
+}
+
+/// TPM2_LoadExternal's response code.
+fn load_external(
+    t: &mut vtpm_core::Tpm<vtpm_core::testing::TestPlatform>,
+    private: &[u8],
+    public: &[u8],
+    hierarchy: u32,
+) -> Rc {
+    let mut c = Cmd::new(0x167);
+    c = if private.is_empty() {
+        c.u16(0)
+    } else {
+        c.bytes(private)
+    };
+    let r = run(t, &c.bytes(&sized(public)).u32(hierarchy), true);
+    if let Some(h) = r.handle {
+        assert_eq!(run(t, &Cmd::new(0x165).u32(h), false).rc, Rc::SUCCESS);
+    }
+    r.rc
+}
+
+/// Part 3, 12.3.1: LoadExternal checks the attributes against Part 2's
+/// TPMA_OBJECT rules (the scheme fits the use, a restricted signing key has
+/// a scheme, a parent a symmetric definition, a SYMCIPHER signs or
+/// decrypts), "fixedTPM, fixedParent, and restricted shall be CLEAR" with a
+/// private part, the authPolicy size, that the public key is sound (an RSA
+/// modulus of keyBits, an ECC point of the curve's size on the curve, a
+/// symmetric unique of the digest size) and that the private key has the
+/// size the public area says (TPM_RC_KEY_SIZE on inPrivate).
+#[test]
+fn part3_12_3_load_external_checks_the_public_area() {
+    use sha2::Digest;
+    let mut t = tpm();
+    const NULL: u32 = 0x4000_0007;
+    let (_, signer, _) = create_primary(&mut t, OWNER, &ecc_signing_template(), b"");
+    let signer = signer[2..].to_vec();
+    // The primary's public area itself loads (public only, any hierarchy).
+    assert_eq!(load_external(&mut t, b"", &signer, OWNER), Rc::SUCCESS);
+    // With an ECDSA scheme but decrypt only: TPM_RC_SCHEME.
+    let mut decrypt_ecdsa = signer.clone();
+    decrypt_ecdsa[4..8].copy_from_slice(&(USER_WITH_AUTH | DECRYPT).to_be_bytes());
+    assert_eq!(
+        load_external(&mut t, b"", &decrypt_ecdsa, NULL),
+        Rc::SCHEME.param(2)
+    );
+    // A restricted signing key without a scheme: TPM_RC_SCHEME.
+    let mut no_scheme = signer.clone();
+    no_scheme[4..8].copy_from_slice(&(USER_WITH_AUTH | SIGN | RESTRICTED).to_be_bytes());
+    no_scheme.splice(12..16, [0x00, 0x10]);
+    assert_eq!(
+        load_external(&mut t, b"", &no_scheme, NULL),
+        Rc::SCHEME.param(2)
+    );
+    // A restricted decryption key without a symmetric definition.
+    let mut parent = no_scheme.clone();
+    parent[4..8].copy_from_slice(&(USER_WITH_AUTH | DECRYPT | RESTRICTED).to_be_bytes());
+    assert_eq!(
+        load_external(&mut t, b"", &parent, NULL),
+        Rc::SYMMETRIC.param(2)
+    );
+    // A point off the curve, and one of the wrong size.
+    let mut off = signer.clone();
+    let n = off.len();
+    off[n - 1] ^= 1;
+    assert_eq!(
+        load_external(&mut t, b"", &off, NULL),
+        Rc::ECC_POINT.param(2)
+    );
+    let mut long = signer[..signer.len() - 68].to_vec();
+    long.extend_from_slice(&sized(&[1; 48]));
+    long.extend_from_slice(&sized(&[1; 48]));
+    assert_eq!(load_external(&mut t, b"", &long, NULL), Rc::KEY.param(2));
+    // An RSA-2048 public area with a 255-octet modulus.
+    let mut rsa = vec![0x00, 0x01, 0x00, 0x0B];
+    rsa.extend_from_slice(&(USER_WITH_AUTH | SIGN).to_be_bytes());
+    rsa.extend_from_slice(&[0, 0, 0x00, 0x10, 0x00, 0x10, 0x08, 0x00, 0, 0, 0, 0]);
+    rsa.extend_from_slice(&sized(&[0xC5; 255]));
+    assert_eq!(load_external(&mut t, b"", &rsa, NULL), Rc::KEY.param(2));
+    // An authPolicy of 20 octets with a SHA-256 nameAlg.
+    let mut policy = signer[..8].to_vec();
+    policy.extend_from_slice(&sized(&[7; 20]));
+    policy.extend_from_slice(&signer[10..]);
+    assert_eq!(load_external(&mut t, b"", &policy, NULL), Rc::SIZE.param(2));
+    // KEYEDHASH keys with their private part.
+    let keyed = |attrs: u32, scheme: &[u8], unique: &[u8]| {
+        let mut v = vec![0x00, 0x08, 0x00, 0x0B];
+        v.extend_from_slice(&attrs.to_be_bytes());
+        v.extend_from_slice(&[0, 0]);
+        v.extend_from_slice(scheme);
+        v.extend_from_slice(&sized(unique));
+        v
+    };
+    let hmac_sha256 = [0x00, 0x05, 0x00, 0x0B];
+    let key = [0x33u8; 32];
+    let unique = sha2::Sha256::digest(key).to_vec();
+    let private = sensitive(0x0008, &key);
+    assert_eq!(
+        load_external(
+            &mut t,
+            &private,
+            &keyed(USER_WITH_AUTH | SIGN, &hmac_sha256, &unique),
+            NULL
+        ),
+        Rc::SUCCESS
+    );
+    // sign and decrypt both SET with an HMAC scheme: TPM_RC_SCHEME.
+    assert_eq!(
+        load_external(
+            &mut t,
+            &private,
+            &keyed(USER_WITH_AUTH | SIGN | DECRYPT, &hmac_sha256, &unique),
+            NULL
+        ),
+        Rc::SCHEME.param(2)
+    );
+    // restricted with a private part: TPM_RC_ATTRIBUTES.
+    assert_eq!(
+        load_external(
+            &mut t,
+            &private,
+            &keyed(USER_WITH_AUTH | SIGN | RESTRICTED, &hmac_sha256, &unique),
+            NULL
+        ),
+        Rc::ATTRIBUTES.param(2)
+    );
+    // A unique of 33 octets: TPM_RC_KEY.
+    assert_eq!(
+        load_external(
+            &mut t,
+            b"",
+            &keyed(USER_WITH_AUTH | SIGN, &hmac_sha256, &[1; 33]),
+            NULL
+        ),
+        Rc::KEY.param(2)
+    );
+    // A 65-octet HMAC-SHA256 key: TPM_RC_KEY_SIZE on inPrivate.
+    let big = [0x44u8; 65];
+    assert_eq!(
+        load_external(
+            &mut t,
+            &sensitive(0x0008, &big),
+            &keyed(
+                USER_WITH_AUTH | SIGN,
+                &hmac_sha256,
+                &sha2::Sha256::digest(big)
+            ),
+            NULL
+        ),
+        Rc::KEY_SIZE.param(1)
+    );
+    // AES-128: a 15-octet key is TPM_RC_KEY_SIZE; neither sign nor decrypt
+    // is TPM_RC_ATTRIBUTES.
+    let aes = |attrs: u32, key: &[u8]| {
+        let mut v = vec![0x00, 0x25, 0x00, 0x0B];
+        v.extend_from_slice(&attrs.to_be_bytes());
+        v.extend_from_slice(&[0, 0, 0x00, 0x06, 0x00, 0x80, 0x00, 0x43]);
+        v.extend_from_slice(&sized(&sha2::Sha256::digest(key)));
+        v
+    };
+    let k16 = [5u8; 16];
+    assert_eq!(
+        load_external(
+            &mut t,
+            &sensitive(0x0025, &k16),
+            &aes(USER_WITH_AUTH | SIGN | DECRYPT, &k16),
+            NULL
+        ),
+        Rc::SUCCESS
+    );
+    let k15 = [5u8; 15];
+    assert_eq!(
+        load_external(
+            &mut t,
+            &sensitive(0x0025, &k15),
+            &aes(USER_WITH_AUTH | SIGN | DECRYPT, &k15),
+            NULL
+        ),
+        Rc::KEY_SIZE.param(1)
+    );
+    assert_eq!(
+        load_external(
+            &mut t,
+            &sensitive(0x0025, &k16),
+            &aes(USER_WITH_AUTH, &k16),
+            NULL
+        ),
+        Rc::ATTRIBUTES.param(2)
+    );
+}

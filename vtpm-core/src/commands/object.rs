@@ -29,10 +29,21 @@ pub struct Creation {
 
 /// Check userAuth and authPolicy sizes against nameAlg (Part 3, 12.1: the
 /// authValue may not be larger than the nameAlg digest; a policy is empty
-/// or exactly a digest). Positions: inSensitive is parameter 1, inPublic 2.
+/// or exactly a digest) and the size of a caller's HMAC key (Part 1,
+/// 24.7.5.1: [`object::hmac_key_limit`]). Positions: inSensitive is
+/// parameter 1, inPublic 2.
 pub fn check_sizes(public: &Public, sens: &SensitiveCreate) -> TpmResult<HashAlg> {
+    let name_alg = check_auth_sizes(public, &sens.user_auth)?;
+    if object::hmac_key_limit(public).is_some_and(|max| sens.data.len() > max) {
+        return Err(Rc::SIZE.param(1));
+    }
+    Ok(name_alg)
+}
+
+/// The userAuth and authPolicy part of [`check_sizes`].
+fn check_auth_sizes(public: &Public, user_auth: &[u8]) -> TpmResult<HashAlg> {
     let name_alg = public.name_alg.ok_or(Rc::HASH.param(2))?;
-    if sens.user_auth.len() > name_alg.digest_size() {
+    if user_auth.len() > name_alg.digest_size() {
         return Err(Rc::SIZE.param(1));
     }
     if !public.auth_policy.is_empty() && public.auth_policy.len() != name_alg.digest_size() {
@@ -268,7 +279,7 @@ impl Command for Load {
                 // Imported or sealed objects may carry caller data (no
                 // sensitiveDataOrigin); only attribute combinations matter here.
                 if e == Rc::ATTRIBUTES || e == Rc::SIZE {
-                    check_loadable(&public)
+                    object::check_loaded(&public)
                 } else {
                     Err(e)
                 }
@@ -286,17 +297,6 @@ impl Command for Load {
         let handle = ctx.insert_object(obj)?;
         Ok(HandleAndName { handle, name })
     }
-}
-
-/// The attribute rules every loaded object satisfies, whoever made it.
-fn check_loadable(public: &Public) -> TpmResult<()> {
-    if public.has(oa::FIXED_TPM) && !public.has(oa::FIXED_PARENT) {
-        return Err(Rc::ATTRIBUTES);
-    }
-    if public.has(oa::RESTRICTED) && public.has(oa::SIGN_ENCRYPT) == public.has(oa::DECRYPT) {
-        return Err(Rc::ATTRIBUTES);
-    }
-    Ok(())
 }
 
 /// `TPM2B_SENSITIVE` (LoadExternal): size 0 means "public only".
@@ -357,20 +357,36 @@ impl Command for LoadExternal {
         if !ctx.hierarchy_enabled(hierarchy) {
             return Err(Rc::HIERARCHY.param(3));
         }
-        if let Some(s) = &input.in_private.0 {
+        if input.in_private.0.is_some() {
             // Part 3, 12.3.1: an external object with its private part
-            // lives only in the NULL hierarchy and cannot claim fixedTPM
-            // or fixedParent.
+            // lives only in the NULL hierarchy, and "fixedTPM, fixedParent,
+            // and restricted shall be CLEAR".
             if hierarchy != rh::NULL {
                 return Err(Rc::HIERARCHY.param(3));
             }
-            if public.has(oa::FIXED_TPM) || public.has(oa::FIXED_PARENT) {
+            if public.has(oa::FIXED_TPM)
+                || public.has(oa::FIXED_PARENT)
+                || public.has(oa::RESTRICTED)
+            {
                 return Err(Rc::ATTRIBUTES.param(2));
             }
             if public.name_alg.is_none() {
                 return Err(Rc::HASH.param(2));
             }
-            check_loadable(&public).map_err(|e| e.param(2))?;
+        }
+        // Part 3, 12.3.1: the attributes follow Part 2's TPMA_OBJECT rules,
+        // authPolicy is empty or a nameAlg digest, the public key is
+        // sound; a private part has the size the public area implies and
+        // belongs to it.
+        object::check_loaded(&public).map_err(|e| e.param(2))?;
+        if let Some(h) = public.name_alg {
+            if !public.auth_policy.is_empty() && public.auth_policy.len() != h.digest_size() {
+                return Err(Rc::SIZE.param(2));
+            }
+        }
+        object::check_public_key(&public).map_err(|e| e.param(2))?;
+        if let Some(s) = &input.in_private.0 {
+            object::check_sensitive_size(&public, s).map_err(|e| e.param(1))?;
             object::check_binding(&public, s).map_err(|e| e.param(2))?;
         }
         let mut obj = Object::new(
@@ -698,7 +714,7 @@ fn create_derived(
     let (parent_public, parent_qn, hierarchy) =
         (p.public.clone(), p.qualified_name.clone(), p.hierarchy);
     let (template, mut derive) = input.in_public.derive().map_err(|e| e.param(2))?;
-    check_sizes(&template, &input.in_sensitive)?;
+    check_auth_sizes(&template, &input.in_sensitive.user_auth)?;
     object::validate_derived(&template, &parent_public).map_err(|e| e.param(2))?;
     let data = &input.in_sensitive.data;
     if !data.is_empty() {
