@@ -1908,3 +1908,29 @@ fn part3_12_3_external_qualified_name_is_the_name() {
         assert_eq!(qn, name, "hierarchy {hierarchy:#x}");
     }
 }
+
+/// Part 2, 10.10.2: the NV copy of Clock is updated no less often than
+/// every 2^22 ms, and TPM_PT_CLOCK_UPDATE reports the interval. A command
+/// that changes nothing else commits the state when Clock has crossed an
+/// interval boundary since the last commit, and not otherwise.
+#[test]
+fn part2_10_10_2_clock_reaches_nv_every_clock_update_interval() {
+    let mut t = tpm();
+    let mut r = run(
+        &mut t,
+        &Cmd::new(0x17A).u32(6).u32(0x100 + 25).u32(1),
+        false,
+    );
+    assert_eq!(r.rc, Rc::SUCCESS);
+    let _ = (r.take(1), r.u32(), r.u32());
+    assert_eq!((r.u32(), r.u32()), (0x100 + 25, 1 << 22));
+    let commits = t.platform().commits;
+    assert_eq!(run(&mut t, &Cmd::new(0x17B).u16(8), false).rc, Rc::SUCCESS);
+    assert_eq!(t.platform().commits, commits, "GetRandom commits nothing");
+    t.platform_mut().now_ms += 1 << 22;
+    let (clock, _, _) = read_clock(&mut t);
+    assert!(clock >= 1 << 22);
+    assert_eq!(t.platform().commits, commits + 1, "Clock crossed 2^22 ms");
+    assert_eq!(run(&mut t, &Cmd::new(0x17B).u16(8), false).rc, Rc::SUCCESS);
+    assert_eq!(t.platform().commits, commits + 1);
+}
