@@ -79,17 +79,6 @@ fn one_side_only(d: &Diff) -> bool {
     d.what.ends_with("(vtpm only)") || d.what.ends_with("(libtpms only)")
 }
 
-/// "PCR_Read(n) after <event> at locality l" → (n, event, l).
-fn pcr_locality(d: &Diff) -> Option<(u32, &str, u32)> {
-    let rest = d.what.strip_prefix("PCR_Read(")?;
-    let (n, rest) = rest.split_once(") after ")?;
-    let (event, rest) = rest.split_once(" at locality ")?;
-    let l = rest.get(..1)?;
-    Some((n.parse().ok()?, event, l.parse().ok()?))
-}
-
-const RC_LOCALITY: u32 = 0x907;
-
 /// Every allowed difference.
 pub static ALLOWED: &[Allowed] = &[
     // ---- identity, revision, configuration -------------------------------
@@ -399,32 +388,6 @@ pub static ALLOWED: &[Allowed] = &[
                 && bytes(d).is_some_and(|(a, b)| {
                     a.len() == 4 && b.len() == 4 && a[0] == b[0] && a[2..] == b[2..] && (a[1] | 0xC0) == b[1] | 0xC0 && a[1] != b[1]
                 })
-        },
-    },
-    Allowed {
-        id: "bug-pcr-reset-locality",
-        kind: Kind::VtpmBug,
-        summary: "vtpm lets locality 3 reset PCR 20-22 and locality 4 reset PCR 16-23 (TPM_PT_PCR_RESET_L3/L4 say so); \
-                  libtpms refuses (TPM_RC_LOCALITY), as the reference's PC Client table does (reset 16/23: localities \
-                  0-3; 20-22: localities 2 and 4, and PCR_Reset is never allowed at locality 4 on a DRTM TPM). The \
-                  values read afterwards differ accordingly.",
-        reference: "PC Client PTP PCR attributes as implemented by the TCG reference (PCR.c s_initAttributes, PCRIsResetAllowed); \
-                    vtpm-core/src/state/pcr.rs claims that table",
-        applies: |d| {
-            if d.what == "PCR property 0x8" || d.what == "PCR property 0xa" {
-                return true;
-            }
-            if let Some(rest) = d.what.strip_prefix("PCR_Reset(") {
-                let ok_rc = d.cc == 0x13D && rc(d) == Some((0, RC_LOCALITY));
-                let target = rest.split_once(") at locality ").and_then(|(n, l)| Some((n.parse::<u32>().ok()?, l.parse::<u32>().ok()?)));
-                return ok_rc && matches!(target, Some((20..=22, 3)) | Some((16..=23, 4)));
-            }
-            match pcr_locality(d) {
-                Some((n, "reset", 3)) => (20..=22).contains(&n),
-                Some((n, "reset", 4)) => (16..=23).contains(&n),
-                Some((n, "extend", 4)) => (20..=22).contains(&n) && has(d, "selection and values"),
-                _ => false,
-            }
         },
     },
     Allowed {

@@ -1934,3 +1934,59 @@ fn part2_10_10_2_clock_reaches_nv_every_clock_update_interval() {
     assert_eq!(run(&mut t, &Cmd::new(0x17B).u16(8), false).rc, Rc::SUCCESS);
     assert_eq!(t.platform().commits, commits + 1);
 }
+
+/// PCR_Reset follows the PC Client attributes as the TCG reference
+/// implements them: PCR 16 and 23 are reset at localities 0-3, PCR 20-22 at
+/// locality 2 (and 4), PCR 0-15 never; and since this TPM does DRTM,
+/// PCR_Reset at locality 4 resets nothing (TPM_RC_LOCALITY). The
+/// TPM_PT_PCR_RESET_Lx properties report the same table.
+#[test]
+fn part3_22_8_pcr_reset_localities() {
+    let mut t = tpm();
+    let rc_at = |t: &mut Tpm<TestPlatform>, locality: u8, pcr: u32| {
+        let r = t.execute(locality, &Cmd::new(0x13D).handle(pcr).pw(b"").build());
+        u32::from_be_bytes(r[6..10].try_into().unwrap())
+    };
+    const LOCALITY: u32 = 0x907;
+    for l in 0..=4u8 {
+        for pcr in [0u32, 15, 16, 17, 20, 21, 22, 23] {
+            let allowed = match pcr {
+                16 | 23 => l <= 3,
+                20..=22 => l == 2,
+                _ => false,
+            };
+            let want = if allowed { 0 } else { LOCALITY };
+            assert_eq!(
+                rc_at(&mut t, l, pcr),
+                want,
+                "PCR_Reset({pcr}) at locality {l}"
+            );
+        }
+    }
+    // TPM_PT_PCR_RESET_L0..L4 (TPM_CAP_PCR_PROPERTIES; 0x02, 0x04, ...
+    // 0x0A).
+    let mut r = run(&mut t, &Cmd::new(0x17A).u32(7).u32(0x02).u32(9), false);
+    assert_eq!(r.rc, Rc::SUCCESS);
+    let _ = (r.take(1), r.u32());
+    let n = r.u32();
+    let mut got = Vec::new();
+    for _ in 0..n {
+        let tag = r.u32();
+        let size = usize::from(r.take(1)[0]);
+        let bits = r.take(size);
+        if tag.is_multiple_of(2) {
+            got.push((tag, u32::from_le_bytes([bits[0], bits[1], bits[2], 0])));
+        }
+    }
+    let bit = |pcrs: &[u32]| pcrs.iter().fold(0u32, |a, p| a | 1 << p);
+    assert_eq!(
+        got,
+        vec![
+            (0x02, bit(&[16, 23])),
+            (0x04, bit(&[16, 23])),
+            (0x06, bit(&[16, 20, 21, 22, 23])),
+            (0x08, bit(&[16, 23])),
+            (0x0A, bit(&[17, 18, 19, 20, 21, 22])),
+        ]
+    );
+}
