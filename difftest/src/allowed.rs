@@ -232,13 +232,6 @@ pub static ALLOWED: &[Allowed] = &[
         applies: |d| d.what == "PCR property 0x13" || d.what == "PCR property 0x14",
     },
     Allowed {
-        id: "pcr-no-increment-set",
-        kind: Kind::SpecLatitude,
-        summary: "The PCRs declared in TPM_PT_PCR_NO_INCREMENT: vtpm 16, 20-23; libtpms 16, 21-23.",
-        reference: "Part 1, 14.9 (a platform-specific specification designates them); Part 2, 6.14",
-        applies: |d| d.what == "PCR property 0x11",
-    },
-    Allowed {
         id: "nv-unwritten-octets",
         kind: Kind::SpecLatitude,
         summary: "Octets of an ordinary NV index that the first write did not cover read as 0x00 on vtpm and 0xFF on libtpms.",
