@@ -962,3 +962,62 @@ fn part3_12_3_load_external_checks_the_public_area() {
         Rc::ATTRIBUTES.param(2)
     );
 }
+
+/// Derived ML-DSA-44 and ML-KEM-768 keys (Part 1, 25.5: the keys are made
+/// as TPM2_Create makes them, from the derivation stream): the same label
+/// and context give the same public key, another context another key.
+#[test]
+fn part3_12_9_derived_ml_keys_are_deterministic() {
+    let mut t = tpm();
+    let (parent, _) = known_derivation_parent(&mut t);
+    let ml = |alg: u16, attrs: u32, parms: &[u8], unique: &[u8]| {
+        let mut v = alg.to_be_bytes().to_vec();
+        v.extend_from_slice(&[0x00, 0x0B]);
+        v.extend_from_slice(&attrs.to_be_bytes());
+        v.extend_from_slice(&[0, 0]);
+        v.extend_from_slice(parms);
+        v.extend_from_slice(unique);
+        v
+    };
+    let attrs = FIXED_TPM | FIXED_PARENT | USER_WITH_AUTH;
+    for (what, alg, use_bit, parms, pk_len) in [
+        (
+            "ML-DSA-44",
+            0x00A1u16,
+            SIGN,
+            vec![0x00, 0x01, 0x00],
+            1312usize,
+        ),
+        (
+            "ML-KEM-768",
+            0x00A0,
+            DECRYPT,
+            vec![0x00, 0x10, 0x00, 0x02],
+            1184,
+        ),
+    ] {
+        let mut derive_public = |context: &[u8]| {
+            let template = ml(alg, attrs | use_bit, &parms, &derive(b"label", context));
+            let mut r = create_loaded(&mut t, parent, &sens_create(b"", b""), &template);
+            assert_eq!(r.rc, Rc::SUCCESS, "CreateLoaded(derived {what})");
+            assert!(r.b2().is_empty());
+            let public = r.b2_raw();
+            assert_eq!(
+                u16::from_be_bytes(
+                    public[public.len() - pk_len - 2..public.len() - pk_len]
+                        .try_into()
+                        .unwrap()
+                ),
+                pk_len as u16
+            );
+            let h = r.handle.unwrap();
+            assert_eq!(run(&mut t, &Cmd::new(0x165).u32(h), false).rc, Rc::SUCCESS);
+            public
+        };
+        let a = derive_public(b"context");
+        let b = derive_public(b"context");
+        let c = derive_public(b"context 2");
+        assert_eq!(a, b, "{what}: same label and context, same key");
+        assert_ne!(a, c, "{what}: another context, another key");
+    }
+}
