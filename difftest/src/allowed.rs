@@ -79,17 +79,6 @@ fn one_side_only(d: &Diff) -> bool {
     d.what.ends_with("(vtpm only)") || d.what.ends_with("(libtpms only)")
 }
 
-/// "PCR_Read(n) after <event> at locality l" → (n, event, l).
-fn pcr_locality(d: &Diff) -> Option<(u32, &str, u32)> {
-    let rest = d.what.strip_prefix("PCR_Read(")?;
-    let (n, rest) = rest.split_once(") after ")?;
-    let (event, rest) = rest.split_once(" at locality ")?;
-    let l = rest.get(..1)?;
-    Some((n.parse().ok()?, event, l.parse().ok()?))
-}
-
-const RC_LOCALITY: u32 = 0x907;
-
 /// Every allowed difference.
 pub static ALLOWED: &[Allowed] = &[
     // ---- identity, revision, configuration -------------------------------
@@ -156,6 +145,33 @@ pub static ALLOWED: &[Allowed] = &[
                   object and session context.",
         reference: "Part 1, 27.2 Context Data (the contextBlob format is the TPM's); Part 2, 6.13 (TPM_PT_CONTEXT_*, TPM_PT_MAX_*_CONTEXT)",
         applies: |d| property(d, &["CONTEXT_HASH", "CONTEXT_SYM", "CONTEXT_SYM_SIZE", "MAX_OBJECT_CONTEXT", "MAX_SESSION_CONTEXT"]),
+    },
+    Allowed {
+        id: "clock-update-interval",
+        kind: Kind::SpecLatitude,
+        summary: "TPM_PT_CLOCK_UPDATE, how often the NV copy of Clock is written: vtpm every 2^22 ms (the longest \
+                  interval allowed, so the fewest NV writes), libtpms every 2^12 ms.",
+        reference: "Part 2, 10.10.2 Clock (\"the non-volatile component shall be updated no less frequently than every 2^22 milliseconds ... reported by ... TPM_PT_CLOCK_UPDATE\"); Part 2, 6.13",
+        applies: |d| {
+            d.what == "property TPM_PT_CLOCK_UPDATE" && bytes(d) == Some((&[0, 0x40, 0, 0][..], &[0, 0, 0x10, 0][..]))
+        },
+    },
+    Allowed {
+        id: "tpma-cc-nv-unwritten",
+        kind: Kind::SpecLatitude,
+        summary: "TPMA_CC.nv of SelfTest, IncrementalSelfTest and StirRandom: CLEAR on vtpm, where these commands \
+                  write nothing to NV (self-test results and the DRBG state are volatile); SET on libtpms, as Part 3 \
+                  marks them {NV} (\"may result in an update of NV\").",
+        reference: "Part 2, 8.9.3.2 (nv: \"If this attribute is CLEAR, then the TPM shall not perform an NV write as part of the \
+                    command actions\"); Part 3, 4.2.6 ({NV}: the command \"may\" update NV)",
+        applies: |d| {
+            ["SELFTEST", "INCREMENTALSELFTEST", "STIRRANDOM"]
+                .iter()
+                .any(|c| d.what == format!("command TPM2_{c} TPMA_CC"))
+                && bytes(d).is_some_and(|(a, b)| {
+                    a.len() == 4 && b.len() == 4 && a[0] == b[0] && a[2..] == b[2..] && a[1] | 0x40 == b[1] && a[1] & 0x40 == 0
+                })
+        },
     },
     Allowed {
         id: "orderly-count",
@@ -233,13 +249,6 @@ pub static ALLOWED: &[Allowed] = &[
         applies: |d| d.what == "PCR property 0x13" || d.what == "PCR property 0x14",
     },
     Allowed {
-        id: "pcr-no-increment-set",
-        kind: Kind::SpecLatitude,
-        summary: "The PCRs declared in TPM_PT_PCR_NO_INCREMENT: vtpm 16, 20-23; libtpms 16, 21-23.",
-        reference: "Part 1, 14.9 (a platform-specific specification designates them); Part 2, 6.14",
-        applies: |d| d.what == "PCR property 0x11",
-    },
-    Allowed {
         id: "nv-unwritten-octets",
         kind: Kind::SpecLatitude,
         summary: "Octets of an ordinary NV index that the first write did not cover read as 0x00 on vtpm and 0xFF on libtpms.",
@@ -284,11 +293,15 @@ pub static ALLOWED: &[Allowed] = &[
         summary: "The same error, with a different (or no) parameter number where it concerns two parameters: \
                   TPM_RC_BINDING of a mismatched private part (vtpm names inPublic, libtpms none), TPM_RC_TYPE of a \
                   sensitive of the wrong type (vtpm inPublic, libtpms inPrivate), TPM_RC_KEY_SIZE of a provided AES \
-                  key of the wrong size (vtpm inPublic, libtpms none).",
+                  key of the wrong size (vtpm inPublic, libtpms none), TPM_RC_ATTRIBUTES of a derived object's \
+                  template with sensitiveDataOrigin (vtpm inPublic, libtpms none), TPM_RC_SIZE of an HMAC key \
+                  longer than the hash's block size (vtpm inSensitive, libtpms none).",
         reference: "Part 3 (v185) no longer tabulates response codes per command; Part 2, 6.6 (format-one codes may carry a parameter)",
         applies: |d| {
             (d.cc == 0x167 && matches!(rc(d), Some((0x2e5, 0xa5)) | Some((0x2ca, 0x1ca))))
                 || ((d.cc == 0x131 || d.cc == 0x153) && rc(d) == Some((0x2c7, 0x87)))
+                || (d.cc == 0x191 && has(d, "derived key with sensitiveDataOrigin") && rc(d) == Some((0x2c2, 0x82)))
+                || ((d.cc == 0x131 || d.cc == 0x153) && has(d, "HMAC key of 65 octets") && rc(d) == Some((0x1d5, 0x95)))
         },
     },
     Allowed {
@@ -305,6 +318,14 @@ pub static ALLOWED: &[Allowed] = &[
                   (TPM_RC_VALUE / TPM_RC_RANGE).",
         reference: "Part 2, 12.2.3.4 TPMS_RSA_PARMS (\"Support for other values is optional ... They may fail to load or generate the key if exponent is not zero\")",
         applies: |d| has(d, "exponent 3") && matches!(rc(d), Some((0, 0x2c4)) | Some((0, 0x8d))),
+    },
+    Allowed {
+        id: "asymmetric-data-rc",
+        kind: Kind::SpecRevision,
+        summary: "Create/CreatePrimary of an asymmetric key with inSensitive.data: TPM_RC_VALUE (on inSensitive) on \
+                  vtpm, as v185 asks; TPM_RC_ATTRIBUTES (inPublic) on libtpms, the older text's code.",
+        reference: "Part 3 (v185), 12.1.1 (\"If the Object is an asymmetric key: If inSensitive.sensitive.data is not the Empty Buffer, then the TPM shall return TPM_RC_VALUE\")",
+        applies: |d| has(d, "asymmetric key with data") && (d.cc == 0x131 || d.cc == 0x153) && rc(d) == Some((0x1c4, 0x2c2)),
     },
     // ---- libtpms departs from v185 -----------------------------------------
     Allowed {
@@ -344,133 +365,26 @@ pub static ALLOWED: &[Allowed] = &[
         reference: "Part 3, 12.1.1 (\"sensitiveDataOrigin ... shall be SET if inSensitive.data is an Empty Buffer and CLEAR if not ... or the TPM shall return TPM_RC_ATTRIBUTES\")",
         applies: |d| d.what == "CreatePrimary(sensitiveDataOrigin with data)" && rc(d) == Some((0x2c2, 0)),
     },
+    Allowed {
+        id: "derived-fixed-parent",
+        kind: Kind::ReferenceDeviation,
+        summary: "CreateLoaded of a derived object with fixedParent CLEAR: vtpm derives it; libtpms refuses \
+                  (TPM_RC_ATTRIBUTES: its code also requires a derived object to be fixedParent, with the fixedTPM of \
+                  its Derivation Parent). v185 states neither rule; its creation rules for fixedTPM and fixedParent \
+                  are met.",
+        reference: "Part 3, 12.9.1 (\"The input validation is the same as for TPM2_Create() ... with one exception\": \
+                    sensitiveDataOrigin CLEAR); Part 2, 8.3.3.2 and 8.3.3.4 (fixedTPM, fixedParent: creation)",
+        applies: |d| d.what == "CreateLoaded(derived key, fixedParent CLEAR)" && rc(d) == Some((0, 0x2c2)),
+    },
+    Allowed {
+        id: "loadexternal-authpolicy-size",
+        kind: Kind::ReferenceDeviation,
+        summary: "LoadExternal of a public area whose authPolicy is neither empty nor a nameAlg digest: vtpm refuses \
+                  (TPM_RC_SIZE on inPublic); libtpms loads it when no private part comes with it.",
+        reference: "Part 3, 12.3.1 TPM2_LoadExternal (\"The TPM will validate that the authPolicy is either the size of the digest produced by nameAlg or the Empty Buffer\")",
+        applies: |d| d.what.starts_with("LoadExternal(authPolicy of the wrong size") && rc_is(d, 0x167, 0x2d5, 0),
+    },
     // ---- vtpm bugs (reported) ---------------------------------------------
-    Allowed {
-        id: "bug-clock-update-missing",
-        kind: Kind::VtpmBug,
-        summary: "vtpm does not report TPM_PT_CLOCK_UPDATE.",
-        reference: "Part 2, 10.10.2 Clock (\"The update rate of the non-volatile portion of Clock shall be reported by ... TPM_PT_CLOCK_UPDATE\")",
-        applies: |d| d.what == "property TPM_PT_CLOCK_UPDATE (libtpms only)",
-    },
-    Allowed {
-        id: "bug-tpma-cc-modifiers",
-        kind: Kind::VtpmBug,
-        summary: "TPMA_CC lacks 'extensive' for HierarchyControl, ChangeEPS, ChangePPS, Clear ({NV E}) and 'nv' for \
-                  SelfTest, IncrementalSelfTest, StirRandom ({NV}).",
-        reference: "Part 3, 4.2.6-4.2.8 and each command's table (TPM_CC_Clear {NV E}, TPM_CC_SelfTest {NV}, ...); Part 2, 8.9 TPMA_CC",
-        applies: |d| {
-            ["HIERARCHYCONTROL", "CHANGEEPS", "CHANGEPPS", "CLEAR", "SELFTEST", "INCREMENTALSELFTEST", "STIRRANDOM"]
-                .iter()
-                .any(|c| d.what == format!("command TPM2_{c} TPMA_CC"))
-                && bytes(d).is_some_and(|(a, b)| {
-                    a.len() == 4 && b.len() == 4 && a[0] == b[0] && a[2..] == b[2..] && (a[1] | 0xC0) == b[1] | 0xC0 && a[1] != b[1]
-                })
-        },
-    },
-    Allowed {
-        id: "bug-pcr-reset-locality",
-        kind: Kind::VtpmBug,
-        summary: "vtpm lets locality 3 reset PCR 20-22 and locality 4 reset PCR 16-23 (TPM_PT_PCR_RESET_L3/L4 say so); \
-                  libtpms refuses (TPM_RC_LOCALITY), as the reference's PC Client table does (reset 16/23: localities \
-                  0-3; 20-22: localities 2 and 4, and PCR_Reset is never allowed at locality 4 on a DRTM TPM). The \
-                  values read afterwards differ accordingly.",
-        reference: "PC Client PTP PCR attributes as implemented by the TCG reference (PCR.c s_initAttributes, PCRIsResetAllowed); \
-                    vtpm-core/src/state/pcr.rs claims that table",
-        applies: |d| {
-            if d.what == "PCR property 0x8" || d.what == "PCR property 0xa" {
-                return true;
-            }
-            if let Some(rest) = d.what.strip_prefix("PCR_Reset(") {
-                let ok_rc = d.cc == 0x13D && rc(d) == Some((0, RC_LOCALITY));
-                let target = rest.split_once(") at locality ").and_then(|(n, l)| Some((n.parse::<u32>().ok()?, l.parse::<u32>().ok()?)));
-                return ok_rc && matches!(target, Some((20..=22, 3)) | Some((16..=23, 4)));
-            }
-            match pcr_locality(d) {
-                Some((n, "reset", 3)) => (20..=22).contains(&n),
-                Some((n, "reset", 4)) => (16..=23).contains(&n),
-                Some((n, "extend", 4)) => (20..=22).contains(&n) && has(d, "selection and values"),
-                _ => false,
-            }
-        },
-    },
-    Allowed {
-        id: "bug-ticket-hmac-alg",
-        kind: Kind::VtpmBug,
-        summary: "vtpm computes TPMT_TK_HASHCHECK (Hash, SequenceComplete) with the digest's hash and TPMT_TK_CREATION \
-                  with the object's nameAlg instead of the context integrity hash (its TPM_PT_CONTEXT_HASH, SHA-256): \
-                  20-, 48- or 64-octet tickets where 32 are due. (Its TPMT_TK_VERIFIED and TPMT_TK_AUTH are right.)",
-        reference: "Part 2, 10.6.3 TPMT_TK_CREATION eq. (4) and 10.6.7 TPMT_TK_HASHCHECK eq. (7): HMAC_contextAlg",
-        applies: |d| {
-            has(d, "ticket HMAC size")
-                && bytes(d).is_some_and(|(a, b)| {
-                    a.ends_with(b"context hash size 32") && b == b"an HMAC of the context hash size"
-                })
-        },
-    },
-    Allowed {
-        id: "bug-external-qualified-name",
-        kind: Kind::VtpmBug,
-        summary: "ReadPublic of a LoadExternal'd object: vtpm's qualifiedName is H(hierarchy handle || Name); it should \
-                  be the Name (libtpms returns the Name).",
-        reference: "Part 3, 12.3.1 TPM2_LoadExternal (\"The Qualified Name for the object will be the same as its Name\")",
-        applies: |d| starts(d, "ReadPublic after LoadExternal(") && d.what.ends_with(": qualifiedName"),
-    },
-    Allowed {
-        id: "bug-loadexternal-public-checks",
-        kind: Kind::VtpmBug,
-        summary: "LoadExternal accepts public areas libtpms refuses: an RSA modulus shorter than keyBits, an ECC point \
-                  of the wrong size or not on the curve (TPM_RC_KEY / TPM_RC_ECC_POINT on inPublic), a KEYEDHASH or \
-                  SYMCIPHER unique that is not the nameAlg digest size.",
-        reference: "Part 3, 12.3.1 TPM2_LoadExternal (\"the TPM will verify that the public key is on the curve of the key before the public area is used\"); \
-                    Part 3, 12.1.1 eq. (1) (unique = H_nameAlg(seedValue || sensitive)); Part 2, 12.2.3.2 TPMU_PUBLIC_ID",
-        applies: |d| {
-            d.cc == 0x167
-                && matches!(rc(d), Some((0, 0x2dc)) | Some((0, 0x2e7)))
-                && ["KEYEDHASH public", "SYMCIPHER public", "short modulus", "not on the curve", "P-384 sized point", "33-octet unique"]
-                    .iter()
-                    .any(|k| d.what.contains(k))
-        },
-    },
-    Allowed {
-        id: "bug-object-attribute-rules",
-        kind: Kind::VtpmBug,
-        summary: "vtpm loads or creates objects whose attributes and scheme are inconsistent: a signing scheme on a \
-                  decrypt-only key, sign and decrypt both SET with an HMAC scheme (tpm2_loadexternal -G hmac's \
-                  default), a restricted signing key without a scheme, a restricted decryption key without a \
-                  symmetric definition, a SYMCIPHER with neither sign nor decrypt, a data object with no data.",
-        reference: "Part 2, 8.3 TPMA_OBJECT (creation rules) and Part 3, 12.1.1 (\"If sign and decrypt are both CLEAR or both SET and the scheme ... is not TPM_ALG_NULL, the TPM shall return TPM_RC_SCHEME\"; keyedHash: empty data with sign and decrypt CLEAR → TPM_RC_ATTRIBUTES; \"If the Object is not a keyedHash object, and the sign and encrypt attributes are CLEAR, ... TPM_RC_ATTRIBUTES\"); Part 3, 12.3.1 (LoadExternal applies the same consistency checks)",
-        applies: |d| {
-            (d.cc == 0x167 && matches!(rc(d), Some((0, 0x2d2)) | Some((0, 0x2d6)) | Some((0, 0x2c2))))
-                || ((d.cc == 0x131 || d.cc == 0x153) && has(d, "sealed data with no data") && rc(d) == Some((0, 0x2c2)))
-        },
-    },
-    Allowed {
-        id: "bug-sensitive-size-checks",
-        kind: Kind::VtpmBug,
-        summary: "vtpm accepts a provided AES key shorter than keyBits (LoadExternal) and HMAC keys longer than the \
-                  hash's block size (LoadExternal, Create, CreatePrimary); libtpms refuses (TPM_RC_KEY_SIZE / TPM_RC_SIZE).",
-        reference: "Part 3, 12.3.1 TPM2_LoadExternal (\"The TPM will validate that the size of the key in the sensitive area is consistent with the size indicated in the public area ... TPM_RC_KEY_SIZE\"); Part 1, 24.7.5.1 (\"A user provided HMAC key is not allowed to be larger than the smaller of the block size of the hash algorithm or 128 octets\")",
-        applies: |d| {
-            (d.cc == 0x167 && rc(d) == Some((0, 0x1c7)) && (has(d, "key of 15 octets") || has(d, "128-octet key")))
-                || ((d.cc == 0x131 || d.cc == 0x153) && has(d, "HMAC key of 65 octets") && rc(d) == Some((0, 0x95)))
-        },
-    },
-    Allowed {
-        id: "bug-asymmetric-data-rc",
-        kind: Kind::VtpmBug,
-        summary: "Create/CreatePrimary of an asymmetric key with inSensitive.data: vtpm answers TPM_RC_SIZE, v185 asks \
-                  TPM_RC_VALUE (libtpms: TPM_RC_ATTRIBUTES, the older text).",
-        reference: "Part 3 (v185), 12.1.1 (\"If the Object is an asymmetric key: If inSensitive.sensitive.data is not the Empty Buffer, then the TPM shall return TPM_RC_VALUE\")",
-        applies: |d| has(d, "asymmetric key with data") && rc(d) == Some((0x2d5, 0x2c2)),
-    },
-    Allowed {
-        id: "bug-storage-child-symmetric",
-        kind: Kind::VtpmBug,
-        summary: "Create of a storage key (fixedParent) whose symmetric definition differs from its parent's: vtpm \
-                  creates it, libtpms refuses (TPM_RC_SYMMETRIC).",
-        reference: "Part 3, 12.1.1 (\"If the object being created is a Storage Key and fixedParent is SET ... the symmetric algorithms and parameters of inPublic are required to match those of the parent ... TPM_RC_SYMMETRIC\")",
-        applies: |d| d.cc == 0x153 && has(d, " storage under the ") && rc(d) == Some((0, 0x2d6)),
-    },
     Allowed {
         id: "policyauthorize-invalid-ticket-rc",
         kind: Kind::SpecRevision,

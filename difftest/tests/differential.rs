@@ -4456,3 +4456,317 @@ fn readme_lists_every_allowed_difference() {
         );
     }
 }
+
+// ---------------------------------------------------------------------
+// Derived Objects
+// ---------------------------------------------------------------------
+
+/// `TPMS_DERIVE` (label, context).
+fn tpms_derive(label: &[u8], context: &[u8]) -> Vec<u8> {
+    cat(&[&sized(label), &sized(context)])
+}
+
+/// An ECC template whose unique field is a `TPMS_DERIVE`.
+fn derived_ecc(attrs: u32, sch: &[u8], sym: &[u8], curve_id: u16, unique: &[u8]) -> Vec<u8> {
+    cat(&[
+        &alg::ECC.to_be_bytes(),
+        &alg::SHA256.to_be_bytes(),
+        &attrs.to_be_bytes(),
+        &sized(b""),
+        sym,
+        sch,
+        &curve_id.to_be_bytes(),
+        &alg::NULL.to_be_bytes(),
+        unique,
+    ])
+}
+
+fn create_loaded(parent: u32, sens: &[u8], template: &[u8]) -> Cmd {
+    Cmd::new(cc::CREATELOADED)
+        .handle(parent)
+        .pw(b"")
+        .bytes(sens)
+        .b2(template)
+}
+
+/// TPM2_CreateLoaded under a Derivation Parent (Part 3, 12.9; Part 1, 25):
+/// "The derivation process is required to be the same for all TPMs"
+/// (Part 1, 25.5), so with the same parent key, label and context both
+/// engines derive the same public area and Name (ECC P-256/P-384,
+/// AES, HMAC, sealed data), and libtpms verifies a
+/// signature made by vtpm's derived key. Then the invalid requests.
+#[test]
+fn derived_objects_under_a_derivation_parent() {
+    let mut p = Pair::new("derived_objects_under_a_derivation_parent");
+    // The parent's key is caller data so both engines hold the same one
+    // (libtpms takes caller data for a restricted keyedHash only with
+    // fixedTPM and fixedParent CLEAR).
+    let key: Vec<u8> = (0u8..32).map(|i| i.wrapping_mul(13) ^ 0xA5).collect();
+    let parent_attrs = oa::USER_WITH_AUTH | oa::RESTRICTED | oa::DECRYPT;
+    let xor = cat(&[
+        &alg::XOR.to_be_bytes(),
+        &alg::SHA256.to_be_bytes(),
+        &alg::KDF1_SP800_108.to_be_bytes(),
+    ]);
+    let parent = p.ok_rc(
+        "CreatePrimary(KEYEDHASH derivation parent, owner)",
+        &Cmd::new(cc::CREATEPRIMARY)
+            .handle(rh::OWNER)
+            .pw(b"")
+            .bytes(&sensitive_create(b"", &key))
+            .b2(&keyedhash_public(alg::SHA256, parent_attrs, b"", &xor, b""))
+            .b2(b"")
+            .u32(0),
+    );
+    let Some(parent) = parent.a.handle else {
+        panic!("harness: derivation parent not created on vtpm");
+    };
+    // Under a parent without fixedTPM, fixedTPM is CLEAR (Part 2, 8.3.3.2).
+    let fixed = oa::FIXED_PARENT | oa::USER_WITH_AUTH;
+    let ecdsa = scheme(alg::ECDSA, alg::SHA256);
+    let null = scheme(alg::NULL, 0);
+    let aes_cfb = sym_def(alg::AES, 128, alg::CFB);
+    let lc = tpms_derive(b"label", b"context");
+    let cases: Vec<(&str, Vec<u8>, Vec<u8>)> = vec![
+        (
+            "P-256 ECDSA signing key",
+            sensitive_create(b"", b""),
+            derived_ecc(fixed | oa::SIGN, &ecdsa, &null, curve::NIST_P256, &lc),
+        ),
+        (
+            "P-256 key, label and context in inSensitive.data",
+            sensitive_create(b"", &lc),
+            derived_ecc(
+                fixed | oa::SIGN,
+                &ecdsa,
+                &null,
+                curve::NIST_P256,
+                &tpms_derive(b"", b""),
+            ),
+        ),
+        (
+            "P-256 key, another context",
+            sensitive_create(b"auth", b""),
+            derived_ecc(
+                fixed | oa::SIGN,
+                &ecdsa,
+                &null,
+                curve::NIST_P256,
+                &tpms_derive(b"label", b"context 2"),
+            ),
+        ),
+        (
+            "P-256 key, empty label and context",
+            sensitive_create(b"", b""),
+            derived_ecc(
+                fixed | oa::SIGN,
+                &ecdsa,
+                &null,
+                curve::NIST_P256,
+                &tpms_derive(b"", b""),
+            ),
+        ),
+        (
+            "P-384 ECDSA signing key",
+            sensitive_create(b"", b""),
+            derived_ecc(
+                fixed | oa::SIGN,
+                &scheme(alg::ECDSA, alg::SHA384),
+                &null,
+                curve::NIST_P384,
+                &lc,
+            ),
+        ),
+        (
+            "AES-128 key",
+            sensitive_create(b"", b""),
+            cat(&[
+                &alg::SYMCIPHER.to_be_bytes(),
+                &alg::SHA256.to_be_bytes(),
+                &(fixed | oa::SIGN | oa::DECRYPT).to_be_bytes(),
+                &sized(b""),
+                &aes_cfb,
+                &lc,
+            ]),
+        ),
+        (
+            "HMAC-SHA256 key",
+            sensitive_create(b"", b""),
+            cat(&[
+                &alg::KEYEDHASH.to_be_bytes(),
+                &alg::SHA256.to_be_bytes(),
+                &(fixed | oa::SIGN).to_be_bytes(),
+                &sized(b""),
+                &scheme(alg::HMAC, alg::SHA256),
+                &lc,
+            ]),
+        ),
+        (
+            "sealed data object",
+            sensitive_create(b"", b""),
+            cat(&[
+                &alg::KEYEDHASH.to_be_bytes(),
+                &alg::SHA256.to_be_bytes(),
+                &fixed.to_be_bytes(),
+                &sized(b""),
+                &null,
+                &lc,
+            ]),
+        ),
+    ];
+    let mut signer = None;
+    for (name, sens, template) in &cases {
+        let what = format!("CreateLoaded(derived {name})");
+        let both = p.ok(&what, &create_loaded(parent, sens, template));
+        let Some(h) = both.a.handle else { continue };
+        if *name == "P-256 ECDSA signing key" {
+            signer = Some(h);
+            continue;
+        }
+        p.ok(&format!("FlushContext({what})"), &flush(h));
+    }
+    // vtpm's derived key signs; libtpms's derived key verifies it.
+    let signer = signer.expect("harness: derived signing key");
+    let digest = sha256(b"signed with a derived key");
+    let sig = p.vtpm_only(&sign_digest(signer, &digest));
+    assert_eq!(sig.rc, 0, "harness: vtpm Sign with the derived key");
+    p.ok_rc(
+        "VerifySignature(vtpm's signature with the derived key)",
+        &Cmd::new(cc::VERIFYSIGNATURE)
+            .handle(signer)
+            .b2(&digest)
+            .bytes(&sig.params),
+    );
+    p.ok("FlushContext(derived signer)", &flush(signer));
+    // Invalid requests.
+    let bad: Vec<(&str, Cmd)> = vec![
+        (
+            "CreateLoaded(derived key with sensitiveDataOrigin)",
+            create_loaded(
+                parent,
+                &sensitive_create(b"", b""),
+                &derived_ecc(
+                    fixed | oa::SENSITIVE_DATA_ORIGIN | oa::SIGN,
+                    &ecdsa,
+                    &null,
+                    curve::NIST_P256,
+                    &lc,
+                ),
+            ),
+        ),
+        (
+            "CreateLoaded(derived RSA key)",
+            create_loaded(
+                parent,
+                &sensitive_create(b"", b""),
+                &cat(&[
+                    &alg::RSA.to_be_bytes(),
+                    &alg::SHA256.to_be_bytes(),
+                    &(fixed | oa::SIGN).to_be_bytes(),
+                    &sized(b""),
+                    &null,
+                    &null,
+                    &2048u16.to_be_bytes(),
+                    &0u32.to_be_bytes(),
+                    &lc,
+                ]),
+            ),
+        ),
+        (
+            "CreateLoaded(derived key with a 33-octet label)",
+            create_loaded(
+                parent,
+                &sensitive_create(b"", b""),
+                &derived_ecc(
+                    fixed | oa::SIGN,
+                    &ecdsa,
+                    &null,
+                    curve::NIST_P256,
+                    &tpms_derive(&[7; 33], b""),
+                ),
+            ),
+        ),
+        (
+            "CreateLoaded(derived fixedTPM key under a parent without fixedTPM)",
+            create_loaded(
+                parent,
+                &sensitive_create(b"", b""),
+                &derived_ecc(
+                    oa::FIXED_TPM | fixed | oa::SIGN,
+                    &ecdsa,
+                    &null,
+                    curve::NIST_P256,
+                    &lc,
+                ),
+            ),
+        ),
+        (
+            "CreateLoaded(derived restricted signing key without a scheme)",
+            create_loaded(
+                parent,
+                &sensitive_create(b"", b""),
+                &derived_ecc(
+                    fixed | oa::RESTRICTED | oa::SIGN,
+                    &null,
+                    &null,
+                    curve::NIST_P256,
+                    &lc,
+                ),
+            ),
+        ),
+        (
+            "CreateLoaded(derived P-256 storage key with fixedParent)",
+            create_loaded(
+                parent,
+                &sensitive_create(b"", b""),
+                &derived_ecc(
+                    fixed | oa::RESTRICTED | oa::DECRYPT,
+                    &null,
+                    &aes_cfb,
+                    curve::NIST_P256,
+                    &lc,
+                ),
+            ),
+        ),
+        (
+            "Create(under a derivation parent)",
+            Cmd::new(cc::CREATE)
+                .handle(parent)
+                .pw(b"")
+                .bytes(&sensitive_create(b"", b""))
+                .b2(&derived_ecc(
+                    fixed | oa::SENSITIVE_DATA_ORIGIN | oa::SIGN,
+                    &ecdsa,
+                    &null,
+                    curve::NIST_P256,
+                    &sized(b"").repeat(2),
+                ))
+                .b2(b"")
+                .u32(0),
+        ),
+    ];
+    for (what, cmd) in &bad {
+        p.err(what, cmd);
+    }
+    // A derived key with fixedParent CLEAR: the v185 creation rules allow
+    // it (Part 2, 8.3.3.2 and 8.3.3.4); libtpms refuses.
+    let what = "CreateLoaded(derived key, fixedParent CLEAR)";
+    let both = p.exec(
+        what,
+        &create_loaded(
+            parent,
+            &sensitive_create(b"", b""),
+            &derived_ecc(
+                oa::USER_WITH_AUTH | oa::SIGN,
+                &ecdsa,
+                &null,
+                curve::NIST_P256,
+                &lc,
+            ),
+        ),
+    );
+    if let Some(h) = both.a.handle {
+        p.vtpm_only(&flush(h));
+    }
+    p.finish();
+}

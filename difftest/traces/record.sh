@@ -124,13 +124,14 @@ t encryptdecrypt -c aes.ctx -t iv.bin:iv.out -o cipher.bin plain.bin
 t flushcontext -t
 t encryptdecrypt -d -c aes.ctx -t iv.bin -o plain2.bin cipher.bin
 t flushcontext -t
-t loadexternal -C n -G hmac -r hmac.key -c hmac.ctx
-t flushcontext -t
-t hmac -c hmac.ctx --hex data.bin
-t flushcontext -t
 # tpm2_loadexternal -G hmac asks for sign|decrypt with an HMAC scheme by
-# default, which Part 3, 12.1 refuses (TPM_RC_SCHEME): libtpms refuses it,
-# vtpm loads it (a known difference). With sign only, both load it.
+# default, which Part 3, 12.1.1 and 12.3.1 refuse (TPM_RC_SCHEME): it must
+# fail. With sign only, it loads.
+echo "+ tpm2 loadexternal -C n -G hmac -r hmac.key -c hmac.ctx (must fail)" >&2
+if tpm2 loadexternal -C n -G hmac -r hmac.key -c hmac.ctx >/dev/null 2>&1; then
+    echo "record.sh: loadexternal of a sign|decrypt HMAC key succeeded" >&2
+    exit 1
+fi
 t loadexternal -C n -G hmac -a "sign|userwithauth" -r hmac.key -c hmac2.ctx
 t flushcontext -t
 t hmac -c hmac2.ctx --hex data.bin

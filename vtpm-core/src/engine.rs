@@ -619,6 +619,13 @@ impl<P: Platform> Tpm<P> {
         if core::mem::take(&mut self.v.commit_pending) {
             dirty = true;
         }
+        // The NV copy of Clock is updated at least every
+        // TPM_PT_CLOCK_UPDATE milliseconds (Part 2, 10.10.2).
+        let now = self.platform.monotonic_ms();
+        let shift = commands::capability::CLOCK_UPDATE_SHIFT;
+        if current_clock(&self.p, &self.v, now) >> shift != self.p.clock >> shift {
+            dirty = true;
+        }
         // A state-changing command after an orderly shutdown makes the
         // next Startup see an unorderly one (Part 3, 9.4 Shutdown).
         if def.nv && code != cc::SHUTDOWN && self.p.orderly.is_orderly() {

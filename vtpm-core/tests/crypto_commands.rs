@@ -1810,3 +1810,183 @@ fn part3_29_3_clock_rate_adjust_scales_clock() {
     let (c3, _, _) = read_clock(&mut t);
     assert!((100_000..=100_010).contains(&(c3 - c2)));
 }
+
+/// Part 2, 10.6.7 eq. (7) and 10.6.3 eq. (4): hashcheck and creation
+/// tickets are HMACs with the context integrity hash (TPM_PT_CONTEXT_HASH,
+/// SHA-256 here), whatever hash made the digest or names the object: 32
+/// octets for SHA-1 and SHA-384 digests too, and a SHA-384 ticket still
+/// lets a restricted SHA-384 key sign.
+#[test]
+fn part2_10_6_tickets_are_hmacs_with_the_context_hash() {
+    let mut t = tpm();
+    // TPM_PT_CONTEXT_HASH.
+    let mut r = run(
+        &mut t,
+        &Cmd::new(0x17A).u32(6).u32(0x100 + 26).u32(1),
+        false,
+    );
+    assert_eq!(r.rc, Rc::SUCCESS);
+    let _ = (r.take(1), r.u32(), r.u32());
+    assert_eq!((r.u32(), r.u32()), (0x100 + 26, u32::from(SHA256)));
+    for (hash, size) in [(SHA1, 20), (SHA256, 32), (SHA384, 48)] {
+        let c = Cmd::new(0x17D).b2(b"data").u16(hash).u32(OWNER);
+        let mut r = run(&mut t, &c, false);
+        assert_eq!(r.rc, Rc::SUCCESS);
+        assert_eq!(r.b2().len(), size);
+        assert_eq!(r.take(6)[..2], [0x80, 0x24]);
+        assert_eq!(r.b2().len(), 32, "TPM2_Hash ticket for hash {hash:#x}");
+    }
+    // A hash sequence with SHA-384: also a 32-octet ticket.
+    let seq = seq_start(&mut t, b"", SHA384);
+    let mut r = seq_complete(&mut t, seq, b"", b"some data", OWNER);
+    assert_eq!(r.rc, Rc::SUCCESS);
+    let digest = r.b2();
+    assert_eq!(digest.len(), 48);
+    let ticket = r.rest();
+    assert_eq!(ticket.len(), 6 + 2 + 32);
+    // The SHA-384 ticket is good for a restricted RSASSA-SHA384 key.
+    let (k, public, _) = create_primary(
+        &mut t,
+        OWNER,
+        &rsa_template(
+            FIXED | SDO | USER_WITH_AUTH | SIGN | RESTRICTED,
+            Some((RSASSA, SHA384)),
+        ),
+        b"",
+    );
+    let mut r = sign(&mut t, k, &digest, &scheme_bytes(None), &ticket);
+    assert_eq!(r.rc, Rc::SUCCESS);
+    let _ = (r.u16(), r.u16());
+    rsa_public_key(&rsa_modulus(&public))
+        .verify(rsa::Pkcs1v15Sign::new::<sha2::Sha384>(), &digest, &r.b2())
+        .unwrap();
+    // A creation ticket for an object named with SHA-384: 32 octets, and
+    // CertifyCreation accepts it.
+    let mut tmpl = ecc_template(FIXED | SDO | USER_WITH_AUTH | SIGN, 0x0003, None);
+    tmpl[2..4].copy_from_slice(&SHA384.to_be_bytes());
+    let c = Cmd::new(0x131)
+        .handle(OWNER)
+        .pw(b"")
+        .bytes(&sens_create(b"", b""))
+        .bytes(&sized(&tmpl))
+        .b2(b"")
+        .u32(0);
+    let mut r = run(&mut t, &c, true);
+    assert_eq!(r.rc, Rc::SUCCESS);
+    let o = r.handle.unwrap();
+    let _ = (r.b2_raw(), r.b2());
+    let creation_hash = r.b2();
+    assert_eq!(creation_hash.len(), 48);
+    let mut ticket = r.take(6);
+    assert_eq!(ticket[..2], [0x80, 0x21]);
+    let mac = r.b2();
+    assert_eq!(mac.len(), 32, "creation ticket HMAC size");
+    ticket.extend_from_slice(&sized(&mac));
+    let c = Cmd::new(0x14A)
+        .handle(k)
+        .handle(o)
+        .pw(b"")
+        .b2(b"")
+        .b2(&creation_hash)
+        .u16(TPM_ALG_NULL)
+        .bytes(&ticket);
+    assert_eq!(run(&mut t, &c, false).rc, Rc::SUCCESS);
+}
+
+/// Part 3, 12.3.1: "The Qualified Name for the object will be the same as
+/// its Name" for an object loaded with TPM2_LoadExternal, in any hierarchy.
+#[test]
+fn part3_12_3_external_qualified_name_is_the_name() {
+    let mut t = tpm();
+    let (_, public, _) = create_primary(&mut t, OWNER, &ecc_signing_template(), b"");
+    for hierarchy in [OWNER, NULL] {
+        let c = Cmd::new(0x167).u16(0).bytes(&public).u32(hierarchy);
+        let r = run(&mut t, &c, true);
+        assert_eq!(r.rc, Rc::SUCCESS);
+        let (_, name, qn) = read_public(&mut t, r.handle.unwrap());
+        assert_eq!(name.len(), 34);
+        assert_eq!(qn, name, "hierarchy {hierarchy:#x}");
+    }
+}
+
+/// Part 2, 10.10.2: the NV copy of Clock is updated no less often than
+/// every 2^22 ms, and TPM_PT_CLOCK_UPDATE reports the interval. A command
+/// that changes nothing else commits the state when Clock has crossed an
+/// interval boundary since the last commit, and not otherwise.
+#[test]
+fn part2_10_10_2_clock_reaches_nv_every_clock_update_interval() {
+    let mut t = tpm();
+    let mut r = run(
+        &mut t,
+        &Cmd::new(0x17A).u32(6).u32(0x100 + 25).u32(1),
+        false,
+    );
+    assert_eq!(r.rc, Rc::SUCCESS);
+    let _ = (r.take(1), r.u32(), r.u32());
+    assert_eq!((r.u32(), r.u32()), (0x100 + 25, 1 << 22));
+    let commits = t.platform().commits;
+    assert_eq!(run(&mut t, &Cmd::new(0x17B).u16(8), false).rc, Rc::SUCCESS);
+    assert_eq!(t.platform().commits, commits, "GetRandom commits nothing");
+    t.platform_mut().now_ms += 1 << 22;
+    let (clock, _, _) = read_clock(&mut t);
+    assert!(clock >= 1 << 22);
+    assert_eq!(t.platform().commits, commits + 1, "Clock crossed 2^22 ms");
+    assert_eq!(run(&mut t, &Cmd::new(0x17B).u16(8), false).rc, Rc::SUCCESS);
+    assert_eq!(t.platform().commits, commits + 1);
+}
+
+/// PCR_Reset follows the PC Client attributes as the TCG reference
+/// implements them: PCR 16 and 23 are reset at localities 0-3, PCR 20-22 at
+/// locality 2 (and 4), PCR 0-15 never; and since this TPM does DRTM,
+/// PCR_Reset at locality 4 resets nothing (TPM_RC_LOCALITY). The
+/// TPM_PT_PCR_RESET_Lx properties report the same table.
+#[test]
+fn part3_22_8_pcr_reset_localities() {
+    let mut t = tpm();
+    let rc_at = |t: &mut Tpm<TestPlatform>, locality: u8, pcr: u32| {
+        let r = t.execute(locality, &Cmd::new(0x13D).handle(pcr).pw(b"").build());
+        u32::from_be_bytes(r[6..10].try_into().unwrap())
+    };
+    const LOCALITY: u32 = 0x907;
+    for l in 0..=4u8 {
+        for pcr in [0u32, 15, 16, 17, 20, 21, 22, 23] {
+            let allowed = match pcr {
+                16 | 23 => l <= 3,
+                20..=22 => l == 2,
+                _ => false,
+            };
+            let want = if allowed { 0 } else { LOCALITY };
+            assert_eq!(
+                rc_at(&mut t, l, pcr),
+                want,
+                "PCR_Reset({pcr}) at locality {l}"
+            );
+        }
+    }
+    // TPM_PT_PCR_RESET_L0..L4 (TPM_CAP_PCR_PROPERTIES; 0x02, 0x04, ...
+    // 0x0A).
+    let mut r = run(&mut t, &Cmd::new(0x17A).u32(7).u32(0x02).u32(9), false);
+    assert_eq!(r.rc, Rc::SUCCESS);
+    let _ = (r.take(1), r.u32());
+    let n = r.u32();
+    let mut got = Vec::new();
+    for _ in 0..n {
+        let tag = r.u32();
+        let size = usize::from(r.take(1)[0]);
+        let bits = r.take(size);
+        if tag.is_multiple_of(2) {
+            got.push((tag, u32::from_le_bytes([bits[0], bits[1], bits[2], 0])));
+        }
+    }
+    let bit = |pcrs: &[u32]| pcrs.iter().fold(0u32, |a, p| a | 1 << p);
+    assert_eq!(
+        got,
+        vec![
+            (0x02, bit(&[16, 23])),
+            (0x04, bit(&[16, 23])),
+            (0x06, bit(&[16, 20, 21, 22, 23])),
+            (0x08, bit(&[16, 23])),
+            (0x0A, bit(&[17, 18, 19, 20, 21, 22])),
+        ]
+    );
+}

@@ -242,14 +242,11 @@ impl Command for CertifyCreation {
         let obj = ctx.object(oh).ok_or(Rc::HANDLE.handle(2))?;
         let ticket = &input.creation_ticket.0;
         let creation_hash = input.creation_hash.as_slice();
-        let name_alg = obj.public.name_alg.ok_or(Rc::TICKET.param(4))?;
-        let expected = super::object::creation_ticket(
-            ctx,
-            ticket.hierarchy,
-            name_alg,
-            &obj.name,
-            creation_hash,
-        );
+        if obj.public.name_alg.is_none() {
+            return Err(Rc::TICKET.param(4));
+        }
+        let expected =
+            super::object::creation_ticket(ctx, ticket.hierarchy, &obj.name, creation_hash);
         if ticket.digest.is_empty()
             || expected.digest.is_empty()
             || !ct_eq(expected.digest.as_slice(), ticket.digest.as_slice())

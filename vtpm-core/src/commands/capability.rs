@@ -98,6 +98,11 @@ pub(crate) fn firmware_version() -> (u32, u32) {
     )
 }
 
+/// log2 of `TPM_PT_CLOCK_UPDATE`: the NV copy of Clock is written when
+/// Clock crosses a multiple of 2^22 ms, the longest interval Part 2,
+/// 10.10.2 allows ("no less frequently than every 2^22 milliseconds").
+pub const CLOCK_UPDATE_SHIFT: u32 = 22;
+
 /// Largest session context: sequence, handle, hierarchy, blob size, the
 /// 32-octet MAC and a serialized session (bounded by its digests).
 const MAX_SESSION_CONTEXT: usize = 8 + 4 + 4 + 2 + 32 + 640;
@@ -140,6 +145,7 @@ pub fn property(ctx: &Ctx<'_>, p: u32) -> Option<u32> {
         pt::NV_INDEX_MAX => u32::from(crate::state::nv::MAX_NV_INDEX_SIZE),
         // sharedNV | objectCopiedToRam (Part 2, 8.10).
         pt::MEMORY => 0x6,
+        pt::CLOCK_UPDATE => 1 << CLOCK_UPDATE_SHIFT,
         pt::CONTEXT_HASH => u32::from(alg::SHA256.0),
         pt::CONTEXT_SYM => u32::from(alg::AES.0),
         pt::CONTEXT_SYM_SIZE => 256,

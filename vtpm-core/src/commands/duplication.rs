@@ -3,7 +3,7 @@
 
 use alloc::vec::Vec;
 
-use super::object::{PrivateParam, Template};
+use super::object::PrivateParam;
 use super::{Command, ToParams};
 use crate::crypto::secret::ct_eq;
 use crate::crypto::sym::{cfb_decrypt_in_place, cfb_encrypt_in_place};
@@ -12,7 +12,7 @@ use crate::engine::Ctx;
 use crate::object::{self, protect, secret, Object};
 use crate::tpm_params;
 use crate::wire::consts::rh;
-use crate::wire::object::{oa, Name2b, Public, Sensitive};
+use crate::wire::object::{oa, Name2b, Public, Public2b, Sensitive};
 use crate::wire::public::SymDef;
 use crate::wire::types::{Data2b, Tpm2b};
 use crate::wire::{Handle, Marshal, Rc, Reader, TpmResult, Unmarshal, Writer};
@@ -265,7 +265,7 @@ tpm_params! {
         /// encryptionKey of the inner wrapper.
         pub encryption_key: Data2b,
         /// objectPublic.
-        pub object_public: Template,
+        pub object_public: Public2b,
         /// duplicate.
         pub duplicate: PrivateParam,
         /// inSymSeed.

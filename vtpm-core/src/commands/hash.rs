@@ -33,14 +33,13 @@ impl crate::wire::Marshal for HierarchyOrNull {
     }
 }
 
-/// A `TPMT_TK_HASHCHECK` for `digest` (Part 2, 10.6.7): an HMAC with the
-/// hierarchy's proof over `TPM_ST_HASHCHECK || digest`, using the digest's
-/// own hash. A NULL ticket for `TPM_RH_NULL` or for data that starts with
-/// `TPM_GENERATED_VALUE`.
+/// A `TPMT_TK_HASHCHECK` for `digest` (Part 2, 10.6.7, eq. 7):
+/// `HMAC_contextAlg(proof, TPM_ST_HASHCHECK || digest)`, whatever hash made
+/// the digest. A NULL ticket for `TPM_RH_NULL` or for data that starts
+/// with `TPM_GENERATED_VALUE`.
 pub fn hashcheck_ticket(
     ctx: &Ctx<'_>,
     hierarchy: Handle,
-    alg: HashAlg,
     data_start: &[u8],
     digest: &[u8],
 ) -> Ticket {
@@ -50,7 +49,11 @@ pub fn hashcheck_ticket(
     let Some(proof) = ctx.hierarchy_proof(hierarchy) else {
         return Ticket::null(st::HASHCHECK);
     };
-    let mac = hmac::hmac(alg, proof, &[&st::HASHCHECK.0.to_be_bytes(), digest]);
+    let mac = hmac::hmac(
+        super::signature::CONTEXT_HASH,
+        proof,
+        &[&st::HASHCHECK.0.to_be_bytes(), digest],
+    );
     Ticket {
         tag: st::HASHCHECK,
         hierarchy,
@@ -95,7 +98,7 @@ impl Command for Hash {
         }
         let data = input.data.as_slice();
         let digest = input.hash_alg.digest(data);
-        let validation = hashcheck_ticket(ctx, hierarchy, input.hash_alg, data, &digest);
+        let validation = hashcheck_ticket(ctx, hierarchy, data, &digest);
         Ok(HashOut {
             out_hash: Tpm2b(digest),
             validation,

@@ -9,7 +9,7 @@ use crate::object::{self, protect, Object};
 use crate::tpm_params;
 use crate::wire::consts::{alg, rh, st};
 use crate::wire::object::{
-    oa, CreationData, Name2b, Private2b, Public, Public2b, PublicAnyName2b, Sensitive,
+    oa, CreationData, Derive, Name2b, Private2b, Public, Public2b, PublicAnyName2b, Sensitive,
     SensitiveCreate,
 };
 use crate::wire::public::{KeyedHashScheme, PublicParms};
@@ -29,10 +29,21 @@ pub struct Creation {
 
 /// Check userAuth and authPolicy sizes against nameAlg (Part 3, 12.1: the
 /// authValue may not be larger than the nameAlg digest; a policy is empty
-/// or exactly a digest). Positions: inSensitive is parameter 1, inPublic 2.
+/// or exactly a digest) and the size of a caller's HMAC key (Part 1,
+/// 24.7.5.1: [`object::hmac_key_limit`]). Positions: inSensitive is
+/// parameter 1, inPublic 2.
 pub fn check_sizes(public: &Public, sens: &SensitiveCreate) -> TpmResult<HashAlg> {
+    let name_alg = check_auth_sizes(public, &sens.user_auth)?;
+    if object::hmac_key_limit(public).is_some_and(|max| sens.data.len() > max) {
+        return Err(Rc::SIZE.param(1));
+    }
+    Ok(name_alg)
+}
+
+/// The userAuth and authPolicy part of [`check_sizes`].
+fn check_auth_sizes(public: &Public, user_auth: &[u8]) -> TpmResult<HashAlg> {
     let name_alg = public.name_alg.ok_or(Rc::HASH.param(2))?;
-    if sens.user_auth.len() > name_alg.digest_size() {
+    if user_auth.len() > name_alg.digest_size() {
         return Err(Rc::SIZE.param(1));
     }
     if !public.auth_policy.is_empty() && public.auth_policy.len() != name_alg.digest_size() {
@@ -81,22 +92,21 @@ pub fn creation(
     };
     let data = cd.to_bytes();
     let hash = name_alg.digest(&data);
-    let ticket = creation_ticket(ctx, obj.hierarchy, name_alg, &obj.name, &hash);
+    let ticket = creation_ticket(ctx, obj.hierarchy, &obj.name, &hash);
     Ok(Creation { data, hash, ticket })
 }
 
-/// `TPMT_TK_CREATION` (Part 2, 10.6.4): HMAC(proof, TPM_ST_CREATION || Name || creationHash).
-pub fn creation_ticket(
-    ctx: &Ctx<'_>,
-    hierarchy: Handle,
-    alg: HashAlg,
-    name: &[u8],
-    hash: &[u8],
-) -> Ticket {
+/// `TPMT_TK_CREATION` (Part 2, 10.6.3, eq. 4):
+/// `HMAC_contextAlg(proof, TPM_ST_CREATION || Name || creationHash)`.
+pub fn creation_ticket(ctx: &Ctx<'_>, hierarchy: Handle, name: &[u8], hash: &[u8]) -> Ticket {
     let Some(proof) = ctx.hierarchy_proof(hierarchy) else {
         return Ticket::null(st::CREATION);
     };
-    let mac = crate::crypto::hmac::hmac(alg, proof, &[&st::CREATION.0.to_be_bytes(), name, hash]);
+    let mac = crate::crypto::hmac::hmac(
+        super::signature::CONTEXT_HASH,
+        proof,
+        &[&st::CREATION.0.to_be_bytes(), name, hash],
+    );
     Ticket {
         tag: st::CREATION,
         hierarchy,
@@ -269,7 +279,7 @@ impl Command for Load {
                 // Imported or sealed objects may carry caller data (no
                 // sensitiveDataOrigin); only attribute combinations matter here.
                 if e == Rc::ATTRIBUTES || e == Rc::SIZE {
-                    check_loadable(&public)
+                    object::check_loaded(&public)
                 } else {
                     Err(e)
                 }
@@ -287,17 +297,6 @@ impl Command for Load {
         let handle = ctx.insert_object(obj)?;
         Ok(HandleAndName { handle, name })
     }
-}
-
-/// The attribute rules every loaded object satisfies, whoever made it.
-fn check_loadable(public: &Public) -> TpmResult<()> {
-    if public.has(oa::FIXED_TPM) && !public.has(oa::FIXED_PARENT) {
-        return Err(Rc::ATTRIBUTES);
-    }
-    if public.has(oa::RESTRICTED) && public.has(oa::SIGN_ENCRYPT) == public.has(oa::DECRYPT) {
-        return Err(Rc::ATTRIBUTES);
-    }
-    Ok(())
 }
 
 /// `TPM2B_SENSITIVE` (LoadExternal): size 0 means "public only".
@@ -358,28 +357,47 @@ impl Command for LoadExternal {
         if !ctx.hierarchy_enabled(hierarchy) {
             return Err(Rc::HIERARCHY.param(3));
         }
-        if let Some(s) = &input.in_private.0 {
+        if input.in_private.0.is_some() {
             // Part 3, 12.3.1: an external object with its private part
-            // lives only in the NULL hierarchy and cannot claim fixedTPM
-            // or fixedParent.
+            // lives only in the NULL hierarchy, and "fixedTPM, fixedParent,
+            // and restricted shall be CLEAR".
             if hierarchy != rh::NULL {
                 return Err(Rc::HIERARCHY.param(3));
             }
-            if public.has(oa::FIXED_TPM) || public.has(oa::FIXED_PARENT) {
+            if public.has(oa::FIXED_TPM)
+                || public.has(oa::FIXED_PARENT)
+                || public.has(oa::RESTRICTED)
+            {
                 return Err(Rc::ATTRIBUTES.param(2));
             }
             if public.name_alg.is_none() {
                 return Err(Rc::HASH.param(2));
             }
-            check_loadable(&public).map_err(|e| e.param(2))?;
+        }
+        // Part 3, 12.3.1: the attributes follow Part 2's TPMA_OBJECT rules,
+        // authPolicy is empty or a nameAlg digest, the public key is
+        // sound; a private part has the size the public area implies and
+        // belongs to it.
+        object::check_loaded(&public).map_err(|e| e.param(2))?;
+        if let Some(h) = public.name_alg {
+            if !public.auth_policy.is_empty() && public.auth_policy.len() != h.digest_size() {
+                return Err(Rc::SIZE.param(2));
+            }
+        }
+        object::check_public_key(&public).map_err(|e| e.param(2))?;
+        if let Some(s) = &input.in_private.0 {
+            object::check_sensitive_size(&public, s).map_err(|e| e.param(1))?;
             object::check_binding(&public, s).map_err(|e| e.param(2))?;
         }
-        let obj = Object::new(
+        let mut obj = Object::new(
             public,
             input.in_private.0,
             &hierarchy.0.to_be_bytes(),
             hierarchy,
         );
+        // Part 3, 12.3.1: "The Qualified Name for the object will be the
+        // same as its Name."
+        obj.qualified_name = obj.name.clone();
         let name = obj.name.clone();
         let handle = ctx.insert_object(obj)?;
         Ok(HandleAndName { handle, name })
@@ -526,18 +544,44 @@ impl Command for Unseal {
     }
 }
 
-/// `TPM2B_TEMPLATE` for CreateLoaded: a `TPMT_PUBLIC` in a TPM2B.
+/// `TPM2B_TEMPLATE` for CreateLoaded (Part 2, 12.2.6): a `TPMT_PUBLIC` in
+/// a TPM2B, kept as octets: how its unique field reads depends on the
+/// parent (a `TPMS_DERIVE` under a Derivation Parent).
 #[derive(Debug)]
-pub struct Template(pub Public);
+pub struct Template(pub Vec<u8>);
 
 impl Unmarshal for Template {
     fn unmarshal(r: &mut Reader<'_>) -> TpmResult<Self> {
-        r.read::<Public2b>().map(|p| Template(p.0))
+        let b = r.tpm2b(usize::from(u16::MAX))?;
+        if b.is_empty() {
+            return Err(Rc::SIZE);
+        }
+        Ok(Template(b.to_vec()))
     }
 }
 impl Marshal for Template {
     fn marshal(&self, w: &mut Writer) {
-        w.write(&Public2b(self.0.clone()));
+        w.tpm2b(&self.0);
+    }
+}
+
+impl Template {
+    /// The template as a `TPMT_PUBLIC` (any parent but a Derivation
+    /// Parent). Unpositioned errors.
+    fn public(&self) -> TpmResult<Public> {
+        let mut r = Reader::new(&self.0);
+        let p = Public::read(&mut r, false)?;
+        r.finish()?;
+        Ok(p)
+    }
+
+    /// The template under a Derivation Parent: the public area and the
+    /// `TPMS_DERIVE` in its unique field. Unpositioned errors.
+    fn derive(&self) -> TpmResult<(Public, Derive)> {
+        let mut r = Reader::new(&self.0);
+        let p = Public::read_derive_template(&mut r)?;
+        r.finish()?;
+        Ok(p)
     }
 }
 
@@ -576,8 +620,8 @@ impl ToParams for CreateLoadedOut {
 }
 
 /// `TPM2_CreateLoaded` (Part 3, 12.9): an ordinary object under a storage
-/// parent, or a primary object when the parent is a hierarchy. Derivation
-/// parents are not implemented (`TPM_RC_TYPE`).
+/// parent, a primary object when the parent is a hierarchy, or a Derived
+/// Object under a Derivation Parent (Part 1, 25).
 #[derive(Debug)]
 #[doc(alias = "TPM2_CreateLoaded")]
 pub struct CreateLoaded;
@@ -591,7 +635,13 @@ impl Command for CreateLoaded {
         input: CreateLoadedIn,
     ) -> TpmResult<CreateLoadedOut> {
         let parent_h = handles.first().copied().ok_or(Rc::FAILURE)?;
-        let template = input.in_public.0;
+        if ctx
+            .object(parent_h)
+            .is_some_and(|p| p.public.is_derivation_parent())
+        {
+            return create_derived(ctx, parent_h, &input);
+        }
+        let template = input.in_public.public().map_err(|e| e.param(2))?;
         check_sizes(&template, &input.in_sensitive)?;
         if matches!(
             parent_h,
@@ -636,6 +686,67 @@ impl Command for CreateLoaded {
             name,
         })
     }
+}
+
+/// A Derived Object (Part 3, 12.9.1; Part 1, 25): the template's unique
+/// field is a `TPMS_DERIVE`; a label or context it leaves empty comes from
+/// a `TPMS_DERIVE` in inSensitive.data (Part 2, 11.1.11: the template's
+/// take precedence). The keys come from KDFa keyed with the parent's
+/// keyedHash key and its XOR scheme's hash (the KDF "is a property of the
+/// Derivation Parent", Part 1, 25.2); outPrivate is empty.
+fn create_derived(
+    ctx: &mut Ctx<'_>,
+    parent_h: Handle,
+    input: &CreateLoadedIn,
+) -> TpmResult<CreateLoadedOut> {
+    let p = ctx.object(parent_h).ok_or(Rc::HANDLE.handle(1))?;
+    let PublicParms::KeyedHash {
+        scheme: KeyedHashScheme::Xor(kdf_hash, _),
+    } = p.public.parms
+    else {
+        return Err(Rc::TYPE.handle(1));
+    };
+    let key = p
+        .sensitive
+        .as_ref()
+        .map(|s| crate::crypto::SecretBytes::new(&s.sensitive))
+        .ok_or(Rc::TYPE.handle(1))?;
+    let (parent_public, parent_qn, hierarchy) =
+        (p.public.clone(), p.qualified_name.clone(), p.hierarchy);
+    let (template, mut derive) = input.in_public.derive().map_err(|e| e.param(2))?;
+    check_auth_sizes(&template, &input.in_sensitive.user_auth)?;
+    object::validate_derived(&template, &parent_public).map_err(|e| e.param(2))?;
+    let data = &input.in_sensitive.data;
+    if !data.is_empty() {
+        let mut r = Reader::new(data);
+        let from_data = Derive::read(&mut r)
+            .and_then(|d| r.finish().map(|()| d))
+            .map_err(|e| e.param(1))?;
+        if derive.label.is_empty() {
+            derive.label = from_data.label;
+        }
+        if derive.context.is_empty() {
+            derive.context = from_data.context;
+        }
+    }
+    if ctx.v.objects.len() >= ctx.config.max_loaded_objects {
+        return Err(Rc::OBJECT_MEMORY);
+    }
+    let mut stream =
+        object::DerivationStream::new(kdf_hash, key.as_slice(), &derive.label, &derive.context)?;
+    let (public, sensitive) =
+        object::generate_derived(&template, &input.in_sensitive.user_auth, &mut stream)
+            .map_err(|e| e.param(2))?;
+    let obj = Object::new(public, Some(sensitive), &parent_qn, hierarchy);
+    let name = obj.name.clone();
+    let out_public = obj.public.clone();
+    let handle = ctx.insert_object(obj)?;
+    Ok(CreateLoadedOut {
+        handle,
+        out_private: Vec::new(),
+        out_public,
+        name,
+    })
 }
 
 /// Names are returned as `TPM2B_NAME`.

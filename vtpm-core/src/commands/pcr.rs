@@ -277,7 +277,12 @@ impl Command for PcrAllocate {
 }
 
 /// `TPM2_PCR_Reset` (Part 3, 22.8): only PCRs whose reset attribute
-/// includes the current locality (`TPM_RC_LOCALITY` otherwise).
+/// includes the current locality (`TPM_RC_LOCALITY` otherwise). This TPM
+/// does DRTM (_TPM_Hash_Start), so locality 4 resets nothing with this
+/// command: its PCRs are reset by the DRTM event (PC Client PTP, as the
+/// TCG reference implements it).
+///
+/// The attributes are those of [`pcr::attributes`].
 #[derive(Debug)]
 #[doc(alias = "TPM2_PCR_Reset")]
 pub struct PcrReset;
@@ -292,7 +297,7 @@ impl Command for PcrReset {
             .and_then(pcr_index)
             .ok_or(Rc::VALUE.handle(1))?;
         let (reset, _) = pcr::attributes(i);
-        if !locality_allowed(ctx.locality, reset) {
+        if ctx.locality == 4 || !locality_allowed(ctx.locality, reset) {
             return Err(Rc::LOCALITY);
         }
         ctx.v.pcrs.set_all(i, 0);

@@ -751,7 +751,7 @@ impl Command for SignDigest {
             }
             SignKind::HashMlDsa { set, hash } => {
                 if (restricted || !ticket.digest.is_empty())
-                    && !hashcheck_valid(ctx, ticket, hash, digest)
+                    && !hashcheck_valid(ctx, ticket, digest)
                 {
                     return Err(Rc::TICKET.param(3));
                 }
@@ -771,7 +771,7 @@ impl Command for SignDigest {
                 }
                 let hash = scheme.hash().ok_or(Rc::SCHEME.handle(1))?;
                 if (restricted || !ticket.digest.is_empty())
-                    && !hashcheck_valid(ctx, ticket, hash, digest)
+                    && !hashcheck_valid(ctx, ticket, digest)
                 {
                     return Err(Rc::TICKET.param(3));
                 }

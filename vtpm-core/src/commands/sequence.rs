@@ -322,7 +322,6 @@ impl Command for SequenceComplete {
                 first_block_seen,
                 ticket_safe,
             } => {
-                let alg = state.alg();
                 state.update(data);
                 let digest = state.finish();
                 let safe = if first_block_seen {
@@ -331,7 +330,7 @@ impl Command for SequenceComplete {
                     ticket_is_safe(data)
                 };
                 let validation = if safe {
-                    hashcheck_ticket(ctx, hierarchy, alg, &[], &digest)
+                    hashcheck_ticket(ctx, hierarchy, &[], &digest)
                 } else {
                     Ticket::null(st::HASHCHECK)
                 };

@@ -33,7 +33,7 @@ use super::Command;
 use crate::crypto::ecc::{self, Curve, EccPoint, EccPrivate, EccSignature};
 use crate::crypto::hmac;
 use crate::crypto::rsa::RsaPublic;
-use crate::crypto::secret::{ct_eq, Rng};
+use crate::crypto::secret::Rng;
 use crate::crypto::HashAlg;
 use crate::engine::Ctx;
 use crate::object::Object;
@@ -46,7 +46,7 @@ use crate::wire::types::{Digest2b, Ha, Ticket, Tpm2b};
 use crate::wire::{Handle, Rc, TpmResult};
 
 /// The hash of the context integrity HMAC (`TPM_PT_CONTEXT_HASH`), used
-/// for `TPMT_TK_VERIFIED` (Part 2, 10.6.5: "HMAC_contextAlg").
+/// for every ticket (Part 2, 10.6: "HMAC_contextAlg").
 pub const CONTEXT_HASH: HashAlg = HashAlg::Sha256;
 
 /// May this object sign (the reference's `IsSigningObject`): `sign` SET and
@@ -280,18 +280,22 @@ pub fn verified_ticket_valid(
     )
 }
 
-/// Is `ticket` a valid `TPMT_TK_HASHCHECK` for `digest` computed with
-/// `alg` (the ticket [`super::hash::hashcheck_ticket`] produces)? A NULL
-/// ticket (empty HMAC) never is, whatever its hierarchy. Constant time.
-pub fn hashcheck_valid(ctx: &Ctx<'_>, ticket: &Ticket, alg: HashAlg, digest: &[u8]) -> bool {
+/// Is `ticket` a valid `TPMT_TK_HASHCHECK` for `digest` (the ticket
+/// [`super::hash::hashcheck_ticket`] produces: Part 2, 10.6.7, eq. 7)? A
+/// NULL ticket (empty HMAC) never is, whatever its hierarchy. Constant time.
+pub fn hashcheck_valid(ctx: &Ctx<'_>, ticket: &Ticket, digest: &[u8]) -> bool {
     if ticket.tag != st::HASHCHECK || ticket.digest.is_empty() {
         return false;
     }
     let Some(proof) = ctx.hierarchy_proof(ticket.hierarchy) else {
         return false;
     };
-    let expected = hmac::hmac(alg, proof, &[&st::HASHCHECK.0.to_be_bytes(), digest]);
-    ct_eq(&expected, ticket.digest.as_slice())
+    hmac::hmac_verify(
+        CONTEXT_HASH,
+        proof,
+        &[&st::HASHCHECK.0.to_be_bytes(), digest],
+        ticket.digest.as_slice(),
+    )
 }
 
 tpm_params! {
@@ -345,7 +349,7 @@ impl Command for Sign {
         let digest = input.digest.as_slice();
         let ticket = &input.validation.0;
         if (key.public.has(oa::RESTRICTED) || !ticket.digest.is_empty())
-            && !hashcheck_valid(ctx, ticket, hash, digest)
+            && !hashcheck_valid(ctx, ticket, digest)
         {
             return Err(Rc::TICKET.param(3));
         }

@@ -141,24 +141,126 @@ impl Rng for PrimaryStream<'_> {
     }
 }
 
+/// The byte stream of a Derived Object (Part 1, 25.4.1, eq. 49):
+/// `KDFa(hashAlg, sensitive, label, context, 8192)` with the Derivation
+/// Parent's XOR hash and keyedHash key, 1024 octets consumed from the most
+/// significant, none skipped. Asking for more sets [`Self::exhausted`]
+/// (and yields zeros); no key type needs that many.
+pub struct DerivationStream {
+    bytes: crate::crypto::SecretBytes,
+    pos: usize,
+    exhausted: bool,
+}
+
+impl core::fmt::Debug for DerivationStream {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("DerivationStream { .. }")
+    }
+}
+
+/// `TPM_MAX_DERIVATION_BITS` (Part 2, Table 4).
+pub const MAX_DERIVATION_BITS: u32 = 8192;
+
+impl DerivationStream {
+    /// The stream of `key` (the parent's `sensitive.bits`) for `label`
+    /// and `context`.
+    pub fn new(alg: HashAlg, key: &[u8], label: &[u8], context: &[u8]) -> TpmResult<Self> {
+        let bytes = crate::crypto::kdf::kdfa(alg, key, label, context, &[], MAX_DERIVATION_BITS)?;
+        Ok(DerivationStream {
+            bytes,
+            pos: 0,
+            exhausted: false,
+        })
+    }
+
+    /// Did a caller ask for more than the 1024 octets?
+    pub fn exhausted(&self) -> bool {
+        self.exhausted
+    }
+}
+
+impl Rng for DerivationStream {
+    fn fill_bytes(&mut self, out: &mut [u8]) {
+        let end = self.pos.saturating_add(out.len());
+        match self.bytes.as_slice().get(self.pos..end) {
+            Some(src) => {
+                out.copy_from_slice(src);
+                self.pos = end;
+            }
+            None => {
+                out.fill(0);
+                self.exhausted = true;
+            }
+        }
+    }
+}
+
+/// Check the template of a Derived Object (Part 3, 12.9.1; Part 1, 25):
+/// the checks of TPM2_Create, except that sensitiveDataOrigin shall be
+/// CLEAR (`TPM_RC_ATTRIBUTES`) and no caller data is involved; RSA keys
+/// are not derived (`TPM_RC_TYPE`, Part 1, 25.5). Unpositioned errors.
+pub fn validate_derived(public: &Public, parent: &Public) -> TpmResult<()> {
+    if matches!(public.parms, PublicParms::Rsa { .. }) {
+        return Err(Rc::TYPE);
+    }
+    if public.has(oa::SENSITIVE_DATA_ORIGIN) {
+        return Err(Rc::ATTRIBUTES);
+    }
+    validate(public, Some(parent), None)
+}
+
+/// Generate a Derived Object from `stream` (Part 1, 25.4-25.5): the key
+/// material is made exactly as for a TPM-generated key of the template,
+/// and the public area keeps the template's attributes
+/// (sensitiveDataOrigin CLEAR).
+pub fn generate_derived(
+    template: &Public,
+    user_auth: &[u8],
+    stream: &mut DerivationStream,
+) -> TpmResult<(Public, Sensitive)> {
+    let mut generated = template.clone();
+    generated.attributes |= oa::SENSITIVE_DATA_ORIGIN;
+    let create = SensitiveCreate {
+        user_auth: user_auth.to_vec(),
+        data: Vec::new(),
+    };
+    let (mut public, sensitive) = generate(&generated, &create, stream)?;
+    if stream.exhausted() {
+        return Err(Rc::NO_RESULT);
+    }
+    public.attributes = template.attributes;
+    Ok((public, sensitive))
+}
+
 /// Check the attribute and parameter consistency of a creation template
 /// (Part 1, 27.2 and Part 3, 12.1 "PublicAttributesValidation").
 /// `parent` is `None` for a primary object. Errors are unpositioned; the
 /// caller attaches the parameter number of the template.
 pub fn validate_template(public: &Public, parent: Option<&Public>, data: &[u8]) -> TpmResult<()> {
+    validate(public, parent, Some(data))
+}
+
+/// [`validate_template`]; `data` is `None` for a Derived Object, whose
+/// sensitive values come from the derivation (no sensitiveDataOrigin or
+/// caller-data rules).
+fn validate(public: &Public, parent: Option<&Public>, data: Option<&[u8]>) -> TpmResult<()> {
     let a = public.attributes;
     let has = |b: u32| a & b == b;
     if public.name_alg.is_none() {
         return Err(Rc::HASH);
     }
-    // fixedTPM and fixedParent (Part 1, 27.2.2).
+    // fixedTPM and fixedParent (Part 2, 8.3.3.2, Creation): under a
+    // fixedTPM parent (a Primary Seed counts as one) fixedTPM equals
+    // fixedParent; under any other parent fixedTPM is CLEAR.
     if has(oa::FIXED_TPM) && !has(oa::FIXED_PARENT) {
         return Err(Rc::ATTRIBUTES);
     }
-    if let Some(p) = parent {
-        if has(oa::FIXED_TPM) && !p.has(oa::FIXED_TPM) {
-            return Err(Rc::ATTRIBUTES);
-        }
+    let parent_fixed_tpm = parent.is_none_or(|p| p.has(oa::FIXED_TPM));
+    if parent_fixed_tpm && has(oa::FIXED_PARENT) && !has(oa::FIXED_TPM) {
+        return Err(Rc::ATTRIBUTES);
+    }
+    if !parent_fixed_tpm && has(oa::FIXED_TPM) {
+        return Err(Rc::ATTRIBUTES);
     }
     if has(oa::FIRMWARE_LIMITED) || has(oa::SVN_LIMITED) {
         // No firmware-limited hierarchies are implemented.
@@ -182,11 +284,20 @@ pub fn validate_template(public: &Public, parent: Option<&Public>, data: &[u8]) 
     if restricted && sign == decrypt {
         return Err(Rc::ATTRIBUTES);
     }
-    // sensitiveDataOrigin with caller-provided data (Part 1, 27.2.4).
-    let data_given = !data.is_empty();
+    // sensitiveDataOrigin is SET exactly when the caller provides no data
+    // (Part 3, 12.1.1: TPM_RC_ATTRIBUTES).
+    let derived = data.is_none();
+    let data_given = data.is_some_and(|d| !d.is_empty());
+    let sdo = has(oa::SENSITIVE_DATA_ORIGIN);
     match &public.parms {
         PublicParms::KeyedHash { scheme } => {
-            if data_given && has(oa::SENSITIVE_DATA_ORIGIN) {
+            if !derived && data_given == sdo {
+                return Err(Rc::ATTRIBUTES);
+            }
+            // "If inSensitive.sensitive.data is an Empty Buffer, and both
+            // sign and decrypt are CLEAR ... TPM_RC_ATTRIBUTES. This would
+            // be a data object with no data." (Part 3, 12.1.1)
+            if !derived && !data_given && !sign && !decrypt {
                 return Err(Rc::ATTRIBUTES);
             }
             match scheme {
@@ -211,10 +322,7 @@ pub fn validate_template(public: &Public, parent: Option<&Public>, data: &[u8]) 
             }
         }
         PublicParms::SymCipher { .. } => {
-            if data_given && has(oa::SENSITIVE_DATA_ORIGIN) {
-                return Err(Rc::ATTRIBUTES);
-            }
-            if !data_given && !has(oa::SENSITIVE_DATA_ORIGIN) {
+            if !derived && data_given == sdo {
                 return Err(Rc::ATTRIBUTES);
             }
             if !sign && !decrypt {
@@ -228,10 +336,13 @@ pub fn validate_template(public: &Public, parent: Option<&Public>, data: &[u8]) 
             symmetric, scheme, ..
         } => {
             if data_given {
-                // Asymmetric keys are always generated by the TPM.
-                return Err(Rc::SIZE);
+                // Asymmetric keys are always generated by the TPM: "If
+                // inSensitive.sensitive.data is not the Empty Buffer, then
+                // the TPM shall return TPM_RC_VALUE" (Part 3, 12.1.1), on
+                // inSensitive (parameter 1).
+                return Err(Rc::VALUE.param(1));
             }
-            if !has(oa::SENSITIVE_DATA_ORIGIN) {
+            if !derived && !sdo {
                 return Err(Rc::ATTRIBUTES);
             }
             if !sign && !decrypt {
@@ -261,7 +372,20 @@ pub fn validate_template(public: &Public, parent: Option<&Public>, data: &[u8]) 
             }
         }
         PublicParms::MlKem { .. } | PublicParms::MlDsa { .. } | PublicParms::HashMlDsa { .. } => {
-            validate_pqc(public, data_given)?;
+            validate_pqc(public, data_given, derived)?;
+        }
+    }
+    // A Storage Key with fixedParent keeps its parent's nameAlg
+    // (TPM_RC_HASH) and symmetric definition (TPM_RC_SYMMETRIC) (Part 3,
+    // 12.1.1). A Derivation Parent has none, so it cannot have such a child.
+    if let Some(p) = parent {
+        if public.is_storage_parent() && has(oa::FIXED_PARENT) {
+            if public.name_alg != p.name_alg {
+                return Err(Rc::HASH);
+            }
+            if !p.is_storage_parent() || public.symmetric() != p.symmetric() {
+                return Err(Rc::SYMMETRIC);
+            }
         }
     }
     Ok(())
@@ -269,20 +393,21 @@ pub fn validate_template(public: &Public, parent: Option<&Public>, data: &[u8]) 
 
 /// The template rules of ML-KEM, ML-DSA and HashML-DSA keys (Part 2,
 /// Table 233: ML-DSA keys sign, ML-KEM keys decrypt; Part 2, 12.2.3.6-8):
-/// the key is always generated by the TPM (caller data: `TPM_RC_SIZE`;
-/// no `sensitiveDataOrigin`: `TPM_RC_ATTRIBUTES`); the wrong use bit is
+/// the key is always generated by the TPM (caller data: `TPM_RC_VALUE` on
+/// inSensitive, as for any asymmetric key; no `sensitiveDataOrigin`: `TPM_RC_ATTRIBUTES`,
+/// except for a Derived Object); the wrong use bit is
 /// `TPM_RC_ATTRIBUTES`. An ML-KEM key is a storage parent exactly when it
 /// is restricted, and then needs an AES-CFB symmetric definition
 /// (`TPM_RC_SYMMETRIC`, `TPM_RC_MODE`); unrestricted, its symmetric must
 /// be NULL (`TPM_RC_SYMMETRIC`). `allowExternalMu` implies unrestricted
 /// (Part 3, 20.1: a restricted key must not sign a caller's `mu`):
 /// `TPM_RC_ATTRIBUTES`.
-fn validate_pqc(public: &Public, data_given: bool) -> TpmResult<()> {
+fn validate_pqc(public: &Public, data_given: bool, derived: bool) -> TpmResult<()> {
     let has = |b: u32| public.attributes & b == b;
     if data_given {
-        return Err(Rc::SIZE);
+        return Err(Rc::VALUE.param(1));
     }
-    if !has(oa::SENSITIVE_DATA_ORIGIN) {
+    if !derived && !has(oa::SENSITIVE_DATA_ORIGIN) {
         return Err(Rc::ATTRIBUTES);
     }
     let restricted = has(oa::RESTRICTED);
@@ -318,6 +443,142 @@ fn validate_pqc(public: &Public, data_given: bool) -> TpmResult<()> {
         _ => return Err(Rc::TYPE),
     }
     Ok(())
+}
+
+/// The attribute and scheme rules every loaded object follows, whoever
+/// made it (TPM2_Load, TPM2_LoadExternal; Part 2, 8.3 TPMA_OBJECT "Load"
+/// and "External" rows; Part 3, 12.2.1): fixedTPM needs fixedParent; a
+/// restricted key has exactly one of sign and decrypt; only a keyedHash
+/// object may have neither (`TPM_RC_ATTRIBUTES`); the scheme fits the use
+/// and a keyedHash key with both or neither has no scheme
+/// (`TPM_RC_SCHEME`); an asymmetric parent has a symmetric definition and
+/// any other asymmetric key none (`TPM_RC_SYMMETRIC`).
+pub fn check_loaded(public: &Public) -> TpmResult<()> {
+    let has = |b: u32| public.has(b);
+    let (restricted, sign, decrypt) =
+        (has(oa::RESTRICTED), has(oa::SIGN_ENCRYPT), has(oa::DECRYPT));
+    if has(oa::FIXED_TPM) && !has(oa::FIXED_PARENT) {
+        return Err(Rc::ATTRIBUTES);
+    }
+    if restricted && sign == decrypt {
+        return Err(Rc::ATTRIBUTES);
+    }
+    let keyed_hash = matches!(public.parms, PublicParms::KeyedHash { .. });
+    if !keyed_hash && !sign && !decrypt {
+        return Err(Rc::ATTRIBUTES);
+    }
+    match &public.parms {
+        PublicParms::KeyedHash { scheme } => {
+            let ok = match scheme {
+                KeyedHashScheme::Null => !restricted,
+                KeyedHashScheme::Hmac(_) => sign && !decrypt,
+                KeyedHashScheme::Xor(..) => decrypt && !sign,
+            };
+            if !ok {
+                return Err(Rc::SCHEME);
+            }
+        }
+        PublicParms::Rsa {
+            symmetric, scheme, ..
+        }
+        | PublicParms::Ecc {
+            symmetric, scheme, ..
+        } => {
+            check_scheme_use(public, scheme, sign, decrypt, restricted)?;
+            if restricted && decrypt {
+                if *scheme != Scheme::Null {
+                    return Err(Rc::SCHEME);
+                }
+                if *symmetric == SymDef::Null {
+                    return Err(Rc::SYMMETRIC);
+                }
+            } else if *symmetric != SymDef::Null {
+                return Err(Rc::SYMMETRIC);
+            }
+        }
+        PublicParms::SymCipher { .. }
+        | PublicParms::MlKem { .. }
+        | PublicParms::MlDsa { .. }
+        | PublicParms::HashMlDsa { .. } => {}
+    }
+    Ok(())
+}
+
+/// The public key of an object loaded without its sensitive area to
+/// check it against (TPM2_LoadExternal, Part 3, 12.3.1): an RSA modulus of
+/// keyBits, an ECC point of the curve's size (`TPM_RC_KEY`) on the curve
+/// (`TPM_RC_ECC_POINT`), a keyedHash or symCipher unique of the nameAlg
+/// digest size (Part 3, 12.1.1 eq. 1; `TPM_RC_KEY`).
+pub fn check_public_key(public: &Public) -> TpmResult<()> {
+    match (&public.parms, &public.unique) {
+        (PublicParms::Rsa { key_bits, .. }, Unique::Rsa(n))
+            if n.len() != usize::from(*key_bits / 8) =>
+        {
+            return Err(Rc::KEY);
+        }
+        (PublicParms::Ecc { curve, .. }, Unique::Ecc { x, y }) => {
+            let c = Curve::from_curve_id(*curve).ok_or(Rc::CURVE)?;
+            if x.len() != c.size() || y.len() != c.size() {
+                return Err(Rc::KEY);
+            }
+            crate::crypto::ecc::validate_point(
+                c,
+                &crate::crypto::ecc::EccPoint {
+                    x: x.clone(),
+                    y: y.clone(),
+                },
+            )?;
+        }
+        (PublicParms::KeyedHash { .. } | PublicParms::SymCipher { .. }, Unique::Digest(d)) => {
+            if let Some(h) = public.name_alg {
+                if d.len() != h.digest_size() {
+                    return Err(Rc::KEY);
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The largest HMAC key a caller may provide for a keyedHash object that
+/// signs or decrypts: the block size of its scheme's hash (the nameAlg's
+/// without a scheme), and no more than 128 octets (Part 1, 24.7.5.1).
+/// `None` for a data object (sign and decrypt CLEAR) and other types.
+pub fn hmac_key_limit(public: &Public) -> Option<usize> {
+    let PublicParms::KeyedHash { scheme } = &public.parms else {
+        return None;
+    };
+    if !public.has(oa::SIGN_ENCRYPT) && !public.has(oa::DECRYPT) {
+        return None;
+    }
+    let hash = match scheme {
+        KeyedHashScheme::Hmac(h) | KeyedHashScheme::Xor(h, _) => *h,
+        KeyedHashScheme::Null => public.name_alg?,
+    };
+    Some(
+        hash.block_size()
+            .min(crate::wire::consts::sizes::MAX_SYM_DATA),
+    )
+}
+
+/// The sensitive value of an external object has the size its public
+/// area implies (Part 3, 12.3.1): an AES key of keyBits, an HMAC key no
+/// longer than [`hmac_key_limit`] (`TPM_RC_KEY_SIZE`).
+pub fn check_sensitive_size(public: &Public, sensitive: &Sensitive) -> TpmResult<()> {
+    let len = sensitive.sensitive.len();
+    let ok = match &public.parms {
+        PublicParms::SymCipher {
+            sym: SymDef::Aes { key_bits, .. },
+        } => len == usize::from(*key_bits / 8),
+        PublicParms::KeyedHash { .. } => hmac_key_limit(public).is_none_or(|max| len <= max),
+        _ => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Rc::KEY_SIZE)
+    }
 }
 
 /// A key's scheme must fit its use (Part 1, 27.2.3): signing schemes for

@@ -30,11 +30,11 @@ pub const fn attributes(pcr: usize) -> (u8, u8) {
     // (reset localities, extend localities)
     match pcr {
         0..=15 => (0x00, 0x1F),
-        16 | 23 => (0x1F, 0x1F),
+        16 | 23 => (0x0F, 0x1F),
         17 | 18 => (0x10, 0x1C),
         19 => (0x10, 0x0C),
-        20 => (0x1C, 0x0E),
-        21 | 22 => (0x1C, 0x04),
+        20 => (0x14, 0x0E),
+        21 | 22 => (0x14, 0x04),
         _ => (0x00, 0x00),
     }
 }

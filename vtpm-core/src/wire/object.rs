@@ -95,9 +95,22 @@ impl Public {
         }
     }
 
-    /// Is this a storage parent (restricted decrypt, not sign)?
-    pub fn is_storage_parent(&self) -> bool {
+    /// Is this a parent key (restricted decrypt, not sign: Part 1, 22.1
+    /// Table 33)?
+    fn is_parent_key(&self) -> bool {
         self.has(oa::RESTRICTED | oa::DECRYPT) && !self.has(oa::SIGN_ENCRYPT)
+    }
+
+    /// Is this a Storage Parent: a parent key that is not a keyedHash
+    /// object (Part 1, 22.1 Table 33)?
+    pub fn is_storage_parent(&self) -> bool {
+        self.is_parent_key() && !matches!(self.parms, PublicParms::KeyedHash { .. })
+    }
+
+    /// Is this a Derivation Parent: a keyedHash parent key (Part 1, 22.1
+    /// Table 33; Part 1, 25)?
+    pub fn is_derivation_parent(&self) -> bool {
+        self.is_parent_key() && matches!(self.parms, PublicParms::KeyedHash { .. })
     }
 
     /// The parent's symmetric definition (for protecting children).
@@ -114,6 +127,22 @@ impl Public {
 
     /// Read a `TPMT_PUBLIC`; `allow_null_name` permits nameAlg NULL.
     pub fn read(r: &mut Reader<'_>, allow_null_name: bool) -> TpmResult<Self> {
+        let (head, t) = Self::read_head(r, allow_null_name)?;
+        let unique = Self::read_unique(r, t, &head.parms)?;
+        Ok(Public { unique, ..head })
+    }
+
+    /// Read the `TPMT_PUBLIC` of a `TPM2B_TEMPLATE` under a Derivation
+    /// Parent (Part 2, 12.2.6): the unique field is a `TPMS_DERIVE`, which
+    /// is returned; the public area gets an empty unique of its type.
+    pub fn read_derive_template(r: &mut Reader<'_>) -> TpmResult<(Self, Derive)> {
+        let (head, _) = Self::read_head(r, false)?;
+        let derive = Derive::read(r)?;
+        Ok((head, derive))
+    }
+
+    /// Everything up to the unique field (which is left empty).
+    fn read_head(r: &mut Reader<'_>, allow_null_name: bool) -> TpmResult<(Self, AlgId)> {
         let t: AlgId = r.read()?;
         let name_alg = r.read::<HashOrNull>()?.0;
         if name_alg.is_none() && !allow_null_name {
@@ -126,6 +155,28 @@ impl Public {
         let auth_policy = r.tpm2b(sizes::MAX_DIGEST)?.to_vec();
         let parms = PublicParms::read_for_type(r, t)?;
         let unique = match t {
+            alg::RSA => Unique::Rsa(Vec::new()),
+            alg::ECC => Unique::Ecc {
+                x: Vec::new(),
+                y: Vec::new(),
+            },
+            alg::MLKEM => Unique::MlKem(Vec::new()),
+            alg::MLDSA | alg::HASH_MLDSA => Unique::MlDsa(Vec::new()),
+            _ => Unique::Digest(Vec::new()),
+        };
+        let head = Public {
+            name_alg,
+            attributes,
+            auth_policy,
+            parms,
+            unique,
+        };
+        Ok((head, t))
+    }
+
+    /// The unique field of a public area of type `t`.
+    fn read_unique(r: &mut Reader<'_>, t: AlgId, parms: &PublicParms) -> TpmResult<Unique> {
+        Ok(match t {
             alg::RSA => Unique::Rsa(r.tpm2b(sizes::MAX_RSA_KEY_BYTES)?.to_vec()),
             alg::ECC => {
                 let x = r.tpm2b(MAX_ECC)?.to_vec();
@@ -135,7 +186,7 @@ impl Public {
             // The key of the parameter set, or empty (a template): any
             // other size is TPM_RC_SIZE.
             alg::MLKEM | alg::MLDSA | alg::HASH_MLDSA => {
-                let want = super::pqc::public_key_size(&parms).ok_or(Rc::TYPE)?;
+                let want = super::pqc::public_key_size(parms).ok_or(Rc::TYPE)?;
                 let k = r.tpm2b(want)?;
                 if !k.is_empty() && k.len() != want {
                     return Err(Rc::SIZE);
@@ -147,14 +198,30 @@ impl Public {
                 }
             }
             _ => Unique::Digest(r.tpm2b(sizes::MAX_DIGEST)?.to_vec()),
-        };
-        Ok(Public {
-            name_alg,
-            attributes,
-            auth_policy,
-            parms,
-            unique,
         })
+    }
+}
+
+/// `LABEL_MAX_BUFFER` (Part 2, 11.1.10): at most 32 octets.
+pub const LABEL_MAX_BUFFER: usize = 32;
+
+/// `TPMS_DERIVE` (Part 2, 11.1.11): the label and context of a Derived
+/// Object, each a `TPM2B_LABEL`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Derive {
+    /// `label`.
+    pub label: Vec<u8>,
+    /// `context`.
+    pub context: Vec<u8>,
+}
+
+impl Derive {
+    /// Read a `TPMS_DERIVE` (a label or context over 32 octets is
+    /// `TPM_RC_SIZE`).
+    pub fn read(r: &mut Reader<'_>) -> TpmResult<Self> {
+        let label = r.tpm2b(LABEL_MAX_BUFFER)?.to_vec();
+        let context = r.tpm2b(LABEL_MAX_BUFFER)?.to_vec();
+        Ok(Derive { label, context })
     }
 }
 
