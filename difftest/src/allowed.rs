@@ -184,7 +184,7 @@ pub static ALLOWED: &[Allowed] = &[
         id: "command-set",
         kind: Kind::SpecLatitude,
         summary: "Commands one side implements and the other does not (vtpm: the v184/v185 commands, ACT_SetTimeout, \
-                  ECC_Encrypt/Decrypt, NV_DefineSpace2...; libtpms: CertifyX509) and the command counts.",
+                  ECC_Encrypt/Decrypt, NV_DefineSpace2, ReadOnlyControl, PolicyTransportSPDM...) and the command counts.",
         reference: "Part 3, 30.2.1 (TPM_CAP_COMMANDS lists the implemented commands; which are implemented is the profile's); \
                     docs/command-coverage.md",
         applies: |d| {
