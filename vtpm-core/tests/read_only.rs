@@ -302,6 +302,17 @@ fn part2_8_7_read_only_is_kept_by_resume_and_cleared_by_restart_and_reset() {
         define(&mut t, &nv_public(IDX_PLAIN, AUTHREAD | AUTHWRITE, 8), b""),
         Rc::READ_ONLY
     );
+    // TPM Resume in a new process: the state Shutdown(STATE) committed,
+    // loaded by a new engine (the bit is in the saved state).
+    let r = run(&mut t, &Cmd::new(0x145).u16(1), false);
+    assert_eq!(r.rc, Rc::SUCCESS);
+    let stored = t.platform().committed.clone().expect("a committed state");
+    let mut t2 = Tpm::load(TestPlatform::new(7), Default::default(), &stored).unwrap();
+    t2.power_on();
+    let r = run(&mut t2, &Cmd::new(CC_STARTUP).u16(1), false);
+    assert_eq!(r.rc, Rc::SUCCESS);
+    assert!(read_only_bit(&mut t2), "kept by a Resume from stored state");
+    drop(t2);
     // TPM Restart: Shutdown(STATE), Startup(CLEAR).
     startup_cycle(&mut t, true, false);
     assert!(!read_only_bit(&mut t));

@@ -11,10 +11,9 @@
 //! is the `read_only` column of the command table
 //! ([`super::CommandDef::read_only`]).
 //!
-//! The bit is not part of the stored state schema: a TPM Resume whose
-//! saved state was reloaded from storage (the host process restarted
-//! between `Shutdown(STATE)` and `Startup(STATE)`) comes back with
-//! `readOnly` CLEAR; a Resume of the running engine keeps it.
+//! The bit is saved by `Shutdown(STATE)` with the rest of
+//! `TPMA_STARTUP_CLEAR` (state schema 3), so a TPM Resume keeps it even
+//! when the host process restarted in between.
 
 use super::{Command, NoParams};
 use crate::engine::Ctx;

@@ -130,10 +130,8 @@ pub struct StartupClear {
     /// Platform NV indices enabled.
     pub ph_enable_nv: bool,
     /// Read-Only mode (`TPM2_ReadOnlyControl`, Part 1, 42): CLEAR at TPM
-    /// Reset and Restart, kept by TPM Resume. Not serialized (the stored
-    /// schema has no room for it), so a Resume from a state reloaded from
-    /// storage, rather than one kept in memory, comes back CLEAR.
-    #[serde(skip)]
+    /// Reset and Restart, kept by TPM Resume (saved by `Shutdown(STATE)`
+    /// since schema 3).
     pub read_only: bool,
 }
 

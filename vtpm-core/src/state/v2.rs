@@ -14,13 +14,24 @@ use super::StateLoadError;
 use super::{nv, Orderly, PcrBanks, PersistentState, Policy, SavedState, StartupClear};
 use crate::crypto::HashAlg;
 
+/// `TPMA_STARTUP_CLEAR` as of schema versions 1 and 2 (readOnly came
+/// with schema 3).
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+pub(super) struct StartupClearV2 {
+    pub ph_enable: bool,
+    pub sh_enable: bool,
+    pub eh_enable: bool,
+    pub ph_enable_nv: bool,
+}
+
 /// `SavedState` as of schema versions 1 and 2: what `Shutdown(STATE)`
 /// kept before the session context tracking was saved too.
 #[derive(Deserialize)]
 #[cfg_attr(test, derive(serde::Serialize))]
 pub(super) struct SavedStateV2 {
     pub pcrs: PcrBanks,
-    pub startup_clear: StartupClear,
+    pub startup_clear: StartupClearV2,
     pub null_seed: Vec<u8>,
     pub null_proof: Vec<u8>,
     pub platform_auth: Vec<u8>,
@@ -86,7 +97,13 @@ pub fn migrate(body: &[u8]) -> Result<PersistentState, StateLoadError> {
 pub(super) fn upgrade(o: PersistentStateV2) -> PersistentState {
     let saved = o.saved.map(|s| SavedState {
         pcrs: s.pcrs,
-        startup_clear: s.startup_clear,
+        startup_clear: StartupClear {
+            ph_enable: s.startup_clear.ph_enable,
+            sh_enable: s.startup_clear.sh_enable,
+            eh_enable: s.startup_clear.eh_enable,
+            ph_enable_nv: s.startup_clear.ph_enable_nv,
+            read_only: false,
+        },
         null_seed: s.null_seed,
         null_proof: s.null_proof,
         platform_auth: s.platform_auth,
@@ -193,7 +210,7 @@ mod tests {
         let p = PersistentState::manufacture(&mut drbg);
         let saved = SavedStateV2 {
             pcrs: PcrBanks::new(&[HashAlg::Sha256], 0),
-            startup_clear: StartupClear {
+            startup_clear: StartupClearV2 {
                 ph_enable: true,
                 sh_enable: false,
                 eh_enable: true,
