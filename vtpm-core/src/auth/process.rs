@@ -343,10 +343,16 @@ impl<P: Platform> Tpm<P> {
         if ins.len() < needing.len() {
             return Err(Rc::AUTH_MISSING);
         }
-        let names: Vec<Vec<u8>> = handles
-            .iter()
-            .map(|h| entity_name(&self.p, &self.v, *h))
-            .collect();
+        // Names enter only cpHash (HMAC and policy sessions): a command
+        // authorized by passwords alone needs none.
+        let names: Vec<Vec<u8>> = if ins.iter().all(|s| s.kind == SessionKind::Password) {
+            Vec::new()
+        } else {
+            handles
+                .iter()
+                .map(|h| entity_name(&self.p, &self.v, *h))
+                .collect()
+        };
         plan.uses = ins
             .into_iter()
             .enumerate()
