@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 use std::sync::atomic::Ordering;
 
-use crate::conn::{mssim_frame, read_sized, read_u32, read_u8, words, Conn};
+use crate::conn::{mssim_frame, read_sized, read_u32, read_u8, words, Conn, ReadAhead};
 use crate::device::Shared;
 
 /// `TPM_SIGNAL_POWER_ON`.
@@ -96,14 +96,16 @@ pub fn serve_tpm(shared: &Shared, conn: &mut Conn) -> Outcome {
 }
 
 fn tpm_loop(shared: &Shared, conn: &mut Conn) -> io::Result<Outcome> {
+    let mut ahead = ReadAhead::new();
     loop {
         conn.quick_ack();
-        let code = read_u32(conn)?;
+        let code = read_u32(&mut ahead.on(conn))?;
         match code {
             SEND_COMMAND => {
                 conn.quick_ack();
-                let locality = map_locality(read_u8(conn)?);
-                let Some(cmd) = read_sized(conn)? else {
+                let mut r = ahead.on(conn);
+                let locality = map_locality(read_u8(&mut r)?);
+                let Some(cmd) = read_sized(&mut r)? else {
                     tracing::warn!("mssim: command length over 1 MiB, closing connection");
                     return Ok(Outcome::Closed);
                 };
@@ -131,7 +133,7 @@ fn tpm_loop(shared: &Shared, conn: &mut Conn) -> io::Result<Outcome> {
                 ack(conn)?;
             }
             HASH_DATA => {
-                let Some(data) = read_sized(conn)? else {
+                let Some(data) = read_sized(&mut ahead.on(conn))? else {
                     tracing::warn!("mssim: hash data over 1 MiB, closing connection");
                     return Ok(Outcome::Closed);
                 };
@@ -147,7 +149,7 @@ fn tpm_loop(shared: &Shared, conn: &mut Conn) -> io::Result<Outcome> {
                 ack(conn)?;
             }
             REMOTE_HANDSHAKE => {
-                let client_version = read_u32(conn)?;
+                let client_version = read_u32(&mut ahead.on(conn))?;
                 if client_version == 0 {
                     tracing::debug!("mssim: handshake with client version 0, closing");
                     return Ok(Outcome::Closed);
@@ -155,7 +157,7 @@ fn tpm_loop(shared: &Shared, conn: &mut Conn) -> io::Result<Outcome> {
                 conn.write_all(&words(&[SERVER_VERSION, ENDPOINT_INFO, 0]))?;
             }
             SET_ALTERNATIVE_RESULT => {
-                let _ = read_u32(conn)?;
+                let _ = read_u32(&mut ahead.on(conn))?;
                 ack(conn)?;
             }
             SESSION_END => return Ok(Outcome::Closed),

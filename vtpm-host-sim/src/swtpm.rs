@@ -40,7 +40,7 @@ use std::time::{Duration, Instant};
 
 use vtpm_core::state::{Orderly, PersistentState};
 
-use crate::conn::{mssim_frame, read_sized, read_u8, words, Conn, MAX_BUFFER};
+use crate::conn::{mssim_frame, read_sized, read_u8, words, Conn, ReadAhead, MAX_BUFFER};
 use crate::device::{
     response_code, Device, Event, Shared, CC_SHUTDOWN, RC_FAILURE_RESPONSE, SHUTDOWN_STATE,
     STARTUP_STATE,
@@ -351,14 +351,16 @@ pub fn serve_data(shared: &Shared, conn: &mut Conn) -> Outcome {
 
 fn data_loop(shared: &Shared, conn: &mut Conn) -> io::Result<()> {
     let disconnect = shared.swtpm.config().disconnect;
+    let mut ahead = ReadAhead::new();
     loop {
+        let mut r = ahead.on(conn);
         let mut first = [0u8; 4];
-        conn.read_exact(&mut first)?;
+        r.read_exact(&mut first)?;
         if u32::from_be_bytes(first) == SEND_COMMAND {
             // mssim TPM_SEND_COMMAND prefix (its first two bytes are 0, so
             // it cannot be a TPM2 tag): answer in mssim form.
-            let locality = map_locality(read_u8(conn)?);
-            let Some(cmd) = read_sized(conn)? else {
+            let locality = map_locality(read_u8(&mut r)?);
+            let Some(cmd) = read_sized(&mut r)? else {
                 tracing::warn!("swtpm data: command length over 1 MiB, closing connection");
                 return Ok(());
             };
@@ -369,7 +371,7 @@ fn data_loop(shared: &Shared, conn: &mut Conn) -> io::Result<()> {
         } else {
             // A raw TPM command, framed by its header's size field.
             let mut rest = [0u8; 6];
-            conn.read_exact(&mut rest)?;
+            r.read_exact(&mut rest)?;
             let [t0, t1, s0, s1] = first;
             let [s2, s3, c0, c1, c2, c3] = rest;
             let head = [t0, t1, s0, s1, s2, s3, c0, c1, c2, c3];
@@ -382,7 +384,7 @@ fn data_loop(shared: &Shared, conn: &mut Conn) -> io::Result<()> {
             let mut cmd = vec![0u8; size];
             let (h, body) = cmd.split_at_mut(10);
             h.copy_from_slice(&head);
-            conn.read_exact(body)?;
+            r.read_exact(body)?;
             let Some(rsp) = execute(shared, None, &cmd) else {
                 return Ok(());
             };
