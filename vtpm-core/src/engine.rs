@@ -590,8 +590,12 @@ impl<P: Platform> Tpm<P> {
             return Err(Rc::INITIALIZE);
         }
         // b, c) handle area and entity checks
-        let mut handles: Vec<Handle> = Vec::with_capacity(def.handles.len());
-        for (i, spec) in def.handles.iter().enumerate() {
+        // At most 7 handles (TPMA_CC.cHandles is 3 bits), held in place.
+        let mut handle_area = [Handle(0); 7];
+        if def.handles.len() > handle_area.len() {
+            return Err(Rc::FAILURE);
+        }
+        for ((i, spec), slot) in def.handles.iter().enumerate().zip(handle_area.iter_mut()) {
             let n = u32::try_from(i.saturating_add(1)).unwrap_or(7);
             let h: Handle = r.read().map_err(|e| e.handle(n))?;
             self.check_handle(spec.kind, h).map_err(|e| {
@@ -601,8 +605,9 @@ impl<P: Platform> Tpm<P> {
                     e.handle(n)
                 }
             })?;
-            handles.push(h);
+            *slot = h;
         }
+        let handles = handle_area.get(..def.handles.len()).unwrap_or_default();
         // d) authorization area
         let mut plan = None;
         let params_in: &[u8];
@@ -615,8 +620,8 @@ impl<P: Platform> Tpm<P> {
             let area = r.take(auth_size)?;
             params_in = r.rest();
             let sessions = auth::parse_sessions(area)?;
-            let mut p = self.check_sessions(def, &handles, sessions, params_in, locality)?;
-            self.prepare_audit_cp_hash(&mut p, code, &handles, params_in);
+            let mut p = self.check_sessions(def, handles, sessions, params_in, locality)?;
+            self.prepare_audit_cp_hash(&mut p, code, handles, params_in);
             plan = Some(p);
         } else {
             params_in = r.rest();
@@ -636,7 +641,7 @@ impl<P: Platform> Tpm<P> {
             _ => params_in,
         };
         // Command audit needs the cpHash of the command as received.
-        let audit_cp = self.command_audit_cp_hash(code, &handles, params_in);
+        let audit_cp = self.command_audit_cp_hash(code, handles, params_in);
         // e) parameters, handler
         if def.nv && !self.v.nv_available {
             return Err(Rc::NV_UNAVAILABLE);
@@ -671,7 +676,7 @@ impl<P: Platform> Tpm<P> {
                 command: code,
                 dirty: false,
             };
-            let res = (def.run)(&mut ctx, &handles, &mut params, &mut out);
+            let res = (def.run)(&mut ctx, handles, &mut params, &mut out);
             let dirty = ctx.dirty;
             res.map(|h| (h, dirty))
         };
@@ -947,5 +952,47 @@ impl<P: Platform> Tpm<P> {
         self.fold_clock();
         let bytes = self.p.to_bytes().map_err(|_| PlatformError::CommitFailed)?;
         self.platform.commit(&bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn state() -> PersistentState {
+        PersistentState::manufacture(&mut Drbg::new(&[3; 48], b"engine test"))
+    }
+
+    #[test]
+    fn reading_takes_no_snapshot_the_first_change_does() {
+        let mut p = state();
+        let before = p.to_bytes().unwrap();
+        let mut snapshot = None;
+        {
+            let mut m = PersistentMut::new(&mut p, Some(&mut snapshot));
+            let _ = m.nv.len();
+            let _ = m.clock;
+            assert!(alloc::format!("{m:?}").contains("snapshot_pending: true"));
+            m.clock = m.clock.wrapping_add(5);
+            m.reset_count = m.reset_count.wrapping_add(1);
+        }
+        // The snapshot is the state before the first change, taken once.
+        assert_eq!(snapshot.as_ref().unwrap().to_bytes().unwrap(), before);
+        assert_ne!(p.to_bytes().unwrap(), before);
+    }
+
+    #[test]
+    fn no_snapshot_without_a_slot_or_a_change() {
+        let mut p = state();
+        let mut snapshot = None;
+        {
+            let m = PersistentMut::new(&mut p, Some(&mut snapshot));
+            let _ = m.nv.len();
+        }
+        assert!(snapshot.is_none());
+        let mut m = PersistentMut::new(&mut p, None);
+        m.clock = 1;
+        assert_eq!(p.clock, 1);
     }
 }
