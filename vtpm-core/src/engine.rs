@@ -61,12 +61,60 @@ impl<P: Platform> core::fmt::Debug for Tpm<P> {
     }
 }
 
+/// Persistent state as a handler sees it. Reading is free; the first
+/// mutable access of a command with `TPMA_CC.nv` takes the rollback
+/// snapshot (copy on write), so a command that fails leaves persistent
+/// state as it found it, and a command that only reads it copies nothing.
+/// Every change goes through [`core::ops::DerefMut`], so none can escape
+/// the snapshot.
+pub struct PersistentMut<'a> {
+    p: &'a mut PersistentState,
+    snapshot: Option<&'a mut Option<PersistentState>>,
+}
+
+impl<'a> PersistentMut<'a> {
+    /// Access that snapshots into `snapshot` (when given) before the first
+    /// change.
+    pub(crate) fn new(
+        p: &'a mut PersistentState,
+        snapshot: Option<&'a mut Option<PersistentState>>,
+    ) -> Self {
+        PersistentMut { p, snapshot }
+    }
+}
+
+impl core::fmt::Debug for PersistentMut<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PersistentMut")
+            .field("snapshot_pending", &self.snapshot.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl core::ops::Deref for PersistentMut<'_> {
+    type Target = PersistentState;
+    fn deref(&self) -> &PersistentState {
+        self.p
+    }
+}
+
+impl core::ops::DerefMut for PersistentMut<'_> {
+    fn deref_mut(&mut self) -> &mut PersistentState {
+        if let Some(slot) = self.snapshot.take() {
+            if slot.is_none() {
+                *slot = Some(self.p.clone());
+            }
+        }
+        self.p
+    }
+}
+
 /// What a handler sees: the TPM's state, the platform, and the command's
 /// context. Handlers change persistent state only through `p` and then
 /// call [`Ctx::mark_dirty`].
 pub struct Ctx<'a> {
-    /// Persistent state.
-    pub p: &'a mut PersistentState,
+    /// Persistent state (copy on write for the rollback snapshot).
+    pub p: PersistentMut<'a>,
     /// Volatile state.
     pub v: &'a mut VolatileState,
     /// The platform.
@@ -108,7 +156,7 @@ impl Ctx<'_> {
     pub fn clock_info(&mut self) -> ClockInfo {
         let now = self.platform.monotonic_ms();
         ClockInfo {
-            clock: current_clock(self.p, self.v, now),
+            clock: current_clock(&self.p, self.v, now),
             reset_count: self.p.reset_count,
             restart_count: self.p.restart_count,
             safe: self.v.clock_safe,
@@ -203,6 +251,19 @@ fn current_clock(p: &PersistentState, v: &VolatileState, now: u64) -> u64 {
     let elapsed = now.saturating_sub(v.clock_sync_ms);
     p.clock
         .saturating_add(commands::clock::scale_elapsed(elapsed, v.clock_rate_ppm))
+}
+
+/// Room reserved for a response before its buffer grows: the header and
+/// the parameters of every cheap command (PCR_Read of 8 SHA-256 PCRs is
+/// about 300 octets).
+const RESPONSE_CAPACITY: usize = 512;
+
+/// Overwrite `bytes.len()` octets of `buf` at `at` (a size or handle
+/// field reserved earlier).
+fn patch(buf: &mut [u8], at: usize, bytes: &[u8]) {
+    if let Some(dst) = buf.get_mut(at..at.saturating_add(bytes.len())) {
+        dst.copy_from_slice(bytes);
+    }
 }
 
 fn error_response(rc: Rc) -> Vec<u8> {
@@ -535,8 +596,12 @@ impl<P: Platform> Tpm<P> {
             self.da_tick();
         }
         // b, c) handle area and entity checks
-        let mut handles: Vec<Handle> = Vec::with_capacity(def.handles.len());
-        for (i, spec) in def.handles.iter().enumerate() {
+        // At most 7 handles (TPMA_CC.cHandles is 3 bits), held in place.
+        let mut handle_area = [Handle(0); 7];
+        if def.handles.len() > handle_area.len() {
+            return Err(Rc::FAILURE);
+        }
+        for ((i, spec), slot) in def.handles.iter().enumerate().zip(handle_area.iter_mut()) {
             let n = u32::try_from(i.saturating_add(1)).unwrap_or(7);
             let h: Handle = r.read().map_err(|e| e.handle(n))?;
             self.check_handle(spec.kind, h).map_err(|e| {
@@ -546,12 +611,13 @@ impl<P: Platform> Tpm<P> {
                     e.handle(n)
                 }
             })?;
-            handles.push(h);
+            *slot = h;
         }
+        let handles = handle_area.get(..def.handles.len()).unwrap_or_default();
         // Read-Only mode (Part 1, 42.2): a command Part 3 Table 207 does
         // not permit is refused before any authorization is checked, and
         // so before any state (such as DA counters) changes.
-        if self.v.startup_clear.read_only && !self.read_only_permits(def, &handles) {
+        if self.v.startup_clear.read_only && !self.read_only_permits(def, handles) {
             return Err(Rc::READ_ONLY);
         }
         // d) authorization area
@@ -566,8 +632,8 @@ impl<P: Platform> Tpm<P> {
             let area = r.take(auth_size)?;
             params_in = r.rest();
             let sessions = auth::parse_sessions(area)?;
-            let mut p = self.check_sessions(def, &handles, sessions, params_in, locality)?;
-            self.prepare_audit_cp_hash(&mut p, code, &handles, params_in);
+            let mut p = self.check_sessions(def, handles, sessions, params_in, locality)?;
+            self.prepare_audit_cp_hash(&mut p, code, handles, params_in);
             plan = Some(p);
         } else {
             params_in = r.rest();
@@ -575,22 +641,46 @@ impl<P: Platform> Tpm<P> {
                 return Err(Rc::AUTH_MISSING);
             }
         }
-        let mut param_buf = params_in.to_vec();
-        if let Some(p) = &plan {
-            self.decrypt_parameter(p, &mut param_buf)?;
-        }
+        // Parameters are used in place unless a session decrypts the first.
+        let decrypted: Vec<u8>;
+        let params_used: &[u8] = match &plan {
+            Some(p) if p.decrypt.is_some() => {
+                let mut buf = params_in.to_vec();
+                self.decrypt_parameter(p, &mut buf)?;
+                decrypted = buf;
+                &decrypted
+            }
+            _ => params_in,
+        };
         // Command audit needs the cpHash of the command as received.
-        let audit_cp = self.command_audit_cp_hash(code, &handles, params_in);
+        let audit_cp = self.command_audit_cp_hash(code, handles, params_in);
         // e) parameters, handler
-        let snapshot = if def.nv { Some(self.p.clone()) } else { None };
         if def.nv && !self.v.nv_available {
             return Err(Rc::NV_UNAVAILABLE);
         }
-        let mut params = Params::new(&param_buf);
-        let mut out = Writer::new();
+        // The rollback snapshot of an NV-class command, taken by the first
+        // change the handler makes (see `PersistentMut`).
+        let mut snapshot: Option<PersistentState> = None;
+        let mut params = Params::new(params_used);
+        // g, h) The response is built in one buffer: the header, room for
+        // the response handle and parameterSize, then the handler writes
+        // the parameters after them.
+        let mut out = Writer::with_capacity(RESPONSE_CAPACITY);
+        out.write(&tag);
+        out.u32(0); // responseSize, patched below
+        out.u32(Rc::SUCCESS.0);
+        let handle_at = out.len();
+        if def.r_handle {
+            out.u32(0);
+        }
+        let param_size_at = out.len();
+        if plan.is_some() {
+            out.u32(0);
+        }
+        let params_at = out.len();
         let result = {
             let mut ctx = Ctx {
-                p: &mut self.p,
+                p: PersistentMut::new(&mut self.p, def.nv.then_some(&mut snapshot)),
                 v: &mut self.v,
                 platform: &mut self.platform,
                 config: &self.config,
@@ -598,7 +688,7 @@ impl<P: Platform> Tpm<P> {
                 command: code,
                 dirty: false,
             };
-            let res = (def.run)(&mut ctx, &handles, &mut params, &mut out);
+            let res = (def.run)(&mut ctx, handles, &mut params, &mut out);
             let dirty = ctx.dirty;
             res.map(|h| (h, dirty))
         };
@@ -628,9 +718,18 @@ impl<P: Platform> Tpm<P> {
         }
         // A state-changing command after an orderly shutdown makes the
         // next Startup see an unorderly one (Part 3, 9.4 Shutdown).
-        if def.nv && code != cc::SHUTDOWN && self.p.orderly.is_orderly() {
-            self.p.orderly = crate::state::Orderly::None;
+        let orderly_lost = def.nv && code != cc::SHUTDOWN && self.p.orderly.is_orderly();
+        if orderly_lost {
             dirty = true;
+        }
+        // A failed commit rolls back to the state before the command: the
+        // snapshot is still the unchanged state if the handler changed
+        // nothing.
+        if dirty && def.nv && snapshot.is_none() {
+            snapshot = Some(self.p.clone());
+        }
+        if orderly_lost {
+            self.p.orderly = crate::state::Orderly::None;
         }
         if dirty {
             self.fold_clock();
@@ -646,37 +745,31 @@ impl<P: Platform> Tpm<P> {
                 return Err(Rc::NV_UNAVAILABLE);
             }
         }
-        // g, h) response
-        let mut w = Writer::new();
-        w.write(&tag);
-        w.u32(0); // size, patched below
-        w.u32(Rc::SUCCESS.0);
+        let mut rsp = out.into_vec();
         if def.r_handle {
-            w.write(&r_handle.unwrap_or(rh::NULL));
+            let h = r_handle.unwrap_or(rh::NULL).0.to_be_bytes();
+            patch(&mut rsp, handle_at, &h);
         }
         if let Some(mut plan) = plan {
-            let mut out = out.into_vec();
             let mut ws = Writer::new();
-            self.respond_sessions(&mut plan, code, &mut out, &mut ws)?;
+            let params_out = rsp.get_mut(params_at..).ok_or(Rc::FAILURE)?;
+            self.respond_sessions(&mut plan, code, params_out, &mut ws)?;
             if let Some(cp) = &audit_cp {
-                self.command_audit_update(code, cp, &out);
+                self.command_audit_update(code, cp, rsp.get(params_at..).unwrap_or_default());
             }
-            w.u32(u32::try_from(out.len()).unwrap_or(u32::MAX));
-            w.bytes(&out);
-            w.bytes(ws.as_slice());
+            let n = rsp.len().saturating_sub(params_at);
+            let n = u32::try_from(n).unwrap_or(u32::MAX).to_be_bytes();
+            patch(&mut rsp, param_size_at, &n);
+            rsp.extend_from_slice(ws.as_slice());
         } else {
             // A command without sessions ends audit exclusivity.
             self.v.exclusive_audit_session = None;
             if let Some(cp) = &audit_cp {
-                self.command_audit_update(code, cp, out.as_slice());
+                self.command_audit_update(code, cp, rsp.get(params_at..).unwrap_or_default());
             }
-            w.bytes(out.as_slice());
         }
-        let mut rsp = w.into_vec();
         let len = u32::try_from(rsp.len()).unwrap_or(u32::MAX).to_be_bytes();
-        if let Some(sz) = rsp.get_mut(2..6) {
-            sz.copy_from_slice(&len);
-        }
+        patch(&mut rsp, 2, &len);
         Ok(rsp)
     }
 
@@ -904,5 +997,47 @@ impl<P: Platform> Tpm<P> {
         self.fold_clock();
         let bytes = self.p.to_bytes().map_err(|_| PlatformError::CommitFailed)?;
         self.platform.commit(&bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn state() -> PersistentState {
+        PersistentState::manufacture(&mut Drbg::new(&[3; 48], b"engine test"))
+    }
+
+    #[test]
+    fn reading_takes_no_snapshot_the_first_change_does() {
+        let mut p = state();
+        let before = p.to_bytes().unwrap();
+        let mut snapshot = None;
+        {
+            let mut m = PersistentMut::new(&mut p, Some(&mut snapshot));
+            let _ = m.nv.len();
+            let _ = m.clock;
+            assert!(alloc::format!("{m:?}").contains("snapshot_pending: true"));
+            m.clock = m.clock.wrapping_add(5);
+            m.reset_count = m.reset_count.wrapping_add(1);
+        }
+        // The snapshot is the state before the first change, taken once.
+        assert_eq!(snapshot.as_ref().unwrap().to_bytes().unwrap(), before);
+        assert_ne!(p.to_bytes().unwrap(), before);
+    }
+
+    #[test]
+    fn no_snapshot_without_a_slot_or_a_change() {
+        let mut p = state();
+        let mut snapshot = None;
+        {
+            let m = PersistentMut::new(&mut p, Some(&mut snapshot));
+            let _ = m.nv.len();
+        }
+        assert!(snapshot.is_none());
+        let mut m = PersistentMut::new(&mut p, None);
+        m.clock = 1;
+        assert_eq!(p.clock, 1);
     }
 }

@@ -190,6 +190,77 @@ impl Write for Conn {
     }
 }
 
+/// Octets read from a connection ahead of the parser: one `recv` usually
+/// brings a whole command (its framing fields, header and body), where
+/// reading each field with its own `read_exact` costs a system call per
+/// field. Octets past the current command stay for the next one.
+pub struct ReadAhead {
+    buf: Box<[u8]>,
+    start: usize,
+    end: usize,
+}
+
+impl Default for ReadAhead {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ReadAhead {
+    /// Room for the commands clients send (larger bodies are read
+    /// straight into their own buffer).
+    pub const CAPACITY: usize = 4096;
+
+    /// An empty buffer.
+    pub fn new() -> Self {
+        ReadAhead {
+            buf: vec![0u8; Self::CAPACITY].into_boxed_slice(),
+            start: 0,
+            end: 0,
+        }
+    }
+
+    /// A reader of `conn` through this buffer.
+    pub fn on<'a, R: Read>(&'a mut self, conn: &'a mut R) -> Buffered<'a, R> {
+        Buffered { ahead: self, conn }
+    }
+}
+
+/// [`ReadAhead`] in front of a connection (see [`ReadAhead::on`]).
+pub struct Buffered<'a, R> {
+    ahead: &'a mut ReadAhead,
+    conn: &'a mut R,
+}
+
+impl<R> Buffered<'_, R> {
+    /// The connection behind the buffer.
+    pub fn get_ref(&self) -> &R {
+        self.conn
+    }
+}
+
+impl<R: Read> Read for Buffered<'_, R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let a = &mut *self.ahead;
+        if a.start >= a.end {
+            a.start = 0;
+            a.end = 0;
+            if out.len() >= a.buf.len() {
+                return self.conn.read(out);
+            }
+            a.end = self.conn.read(&mut a.buf)?;
+        }
+        let have = a.buf.get(a.start..a.end).unwrap_or_default();
+        let n = have.len().min(out.len());
+        if let (Some(dst), Some(src)) = (out.get_mut(..n), have.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        a.start += n;
+        Ok(n)
+    }
+}
+
+
 /// `u32 len | bytes | u32 0`: the mssim response framing.
 pub fn mssim_frame(rsp: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(rsp.len().saturating_add(8));

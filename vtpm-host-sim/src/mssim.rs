@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 use std::sync::atomic::Ordering;
 
-use crate::conn::{mssim_frame, words, Conn};
+use crate::conn::{mssim_frame, words, Conn, ReadAhead};
 use crate::device::Shared;
 use crate::frames::{read_platform_request, read_tpm_port_request, TpmPortRequest};
 
@@ -52,9 +52,10 @@ pub fn serve_tpm(shared: &Shared, conn: &mut Conn) -> Outcome {
 }
 
 fn tpm_loop(shared: &Shared, conn: &mut Conn) -> io::Result<Outcome> {
+    let mut ahead = ReadAhead::new();
     loop {
         conn.quick_ack();
-        match read_tpm_port_request(conn, Conn::quick_ack)? {
+        match read_tpm_port_request(&mut ahead.on(conn), |b| b.get_ref().quick_ack())? {
             TpmPortRequest::SendCommand { locality, command } => {
                 let locality = map_locality(locality);
                 let Some(cmd) = command else {

@@ -40,7 +40,7 @@ use std::time::{Duration, Instant};
 
 use vtpm_core::state::{Orderly, PersistentState};
 
-use crate::conn::{mssim_frame, words, Conn, MAX_BUFFER};
+use crate::conn::{mssim_frame, words, Conn, ReadAhead, MAX_BUFFER};
 use crate::device::{
     response_code, Device, Event, Shared, CC_SHUTDOWN, RC_FAILURE_RESPONSE, SHUTDOWN_STATE,
     STARTUP_STATE,
@@ -310,8 +310,9 @@ pub fn serve_data(shared: &Shared, conn: &mut Conn) -> Outcome {
 
 fn data_loop(shared: &Shared, conn: &mut Conn) -> io::Result<()> {
     let disconnect = shared.swtpm.config().disconnect;
+    let mut ahead = ReadAhead::new();
     loop {
-        match read_data_request(conn)? {
+        match read_data_request(&mut ahead.on(conn))? {
             // mssim TPM_SEND_COMMAND prefix: answer in mssim form.
             DataRequest::Mssim { locality, command } => {
                 let locality = map_locality(locality);

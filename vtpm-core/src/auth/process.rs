@@ -343,10 +343,21 @@ impl<P: Platform> Tpm<P> {
         if ins.len() < needing.len() {
             return Err(Rc::AUTH_MISSING);
         }
-        let names: Vec<Vec<u8>> = handles
-            .iter()
-            .map(|h| entity_name(&self.p, &self.v, *h))
-            .collect();
+        // Names enter only cpHash (HMAC and policy sessions): a command
+        // authorized by passwords alone needs none.
+        // A handle that appears twice (NV_Read's authHandle and nvIndex)
+        // is named once.
+        let mut names: Vec<Vec<u8>> = Vec::new();
+        if ins.iter().any(|s| s.kind != SessionKind::Password) {
+            for (i, h) in handles.iter().enumerate() {
+                let earlier = handles.iter().take(i).position(|x| x == h);
+                let name = match earlier.and_then(|j| names.get(j)) {
+                    Some(n) => n.clone(),
+                    None => entity_name(&self.p, &self.v, *h),
+                };
+                names.push(name);
+            }
+        }
         plan.uses = ins
             .into_iter()
             .enumerate()
@@ -378,8 +389,10 @@ impl<P: Platform> Tpm<P> {
             }
             match assoc {
                 Some((h, role)) => {
-                    self.check_auth_session(&mut plan, i, h, role, def, &names, params, locality)
-                        .map_err(|e| e.session(n))?;
+                    self.check_auth_session(
+                        &mut plan, i, h, role, def, handles, &names, params, locality,
+                    )
+                    .map_err(|e| e.session(n))?;
                 }
                 None => {
                     if attrs & (attr::AUDIT | attr::ENCRYPT | attr::DECRYPT) == 0 {
@@ -401,6 +414,7 @@ impl<P: Platform> Tpm<P> {
         h: Handle,
         role: AuthRole,
         def: &CommandDef,
+        handles: &[Handle],
         names: &[Vec<u8>],
         params: &[u8],
         locality: u8,
@@ -418,13 +432,16 @@ impl<P: Platform> Tpm<P> {
             (_, SessionKind::Password) => true,
             (Some(s), SessionKind::Policy) => s.auth_value_needed || s.password_needed,
             (Some(s), SessionKind::Hmac) => {
-                s.bound.as_deref()
-                    != Some(
-                        &bind_value(
-                            &entity_name(&self.p, &self.v, h),
-                            entity_auth(&self.p, &self.v, h),
-                        )[..],
-                    )
+                // h is in the handle area, so its Name is already known.
+                let known = handles
+                    .iter()
+                    .position(|x| *x == h)
+                    .and_then(|j| names.get(j));
+                let name = match known {
+                    Some(n) => n.clone(),
+                    None => entity_name(&self.p, &self.v, h),
+                };
+                s.bound.as_deref() != Some(&bind_value(&name, entity_auth(&self.p, &self.v, h))[..])
             }
             (None, _) => return Err(Rc::FAILURE),
         };

@@ -191,7 +191,7 @@ pub fn property(ctx: &Ctx<'_>, p: u32) -> Option<u32> {
             .iter()
             .filter(|i| i.index_type() == crate::state::nv::nt::COUNTER)
             .count()),
-        pt::NV_COUNTERS_AVAIL => sat(crate::state::nv::counters_available(ctx.p, c.nv_capacity)),
+        pt::NV_COUNTERS_AVAIL => sat(crate::state::nv::counters_available(&ctx.p, c.nv_capacity)),
         pt::ALGORITHM_SET => 0,
         pt::LOADED_CURVES => sat(CURVES.len()),
         pt::LOCKOUT_COUNTER => ctx.p.failed_tries,

@@ -390,7 +390,7 @@ impl Command for EvictControl {
         let need = postcard::to_allocvec(&obj)
             .map(|v| v.len())
             .unwrap_or(usize::MAX);
-        if crate::state::nv::free_bytes(ctx.p, ctx.config.nv_capacity) < need {
+        if crate::state::nv::free_bytes(&ctx.p, ctx.config.nv_capacity) < need {
             return Err(Rc::NV_SPACE);
         }
         let mut obj = obj;

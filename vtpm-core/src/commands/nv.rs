@@ -149,7 +149,7 @@ fn check_definition(ctx: &Ctx<'_>, auth: Handle, auth_value: &[u8], p: &NvPublic
         return Err(Rc::NV_DEFINED);
     }
     let need = model::footprint(p.data_size, p.auth_policy.len(), p.name_alg);
-    if need > model::free_bytes(ctx.p, ctx.config.nv_capacity) {
+    if need > model::free_bytes(&ctx.p, ctx.config.nv_capacity) {
         return Err(Rc::NV_SPACE);
     }
     Ok(())
@@ -197,7 +197,7 @@ impl Command for NvUndefineSpace {
     fn run(ctx: &mut Ctx<'_>, handles: &[Handle], _: NoParams) -> TpmResult<NoParams> {
         let auth = handle(handles, 0)?;
         let h = handle(handles, 1)?;
-        let idx = index(ctx.p, h)?;
+        let idx = index(&ctx.p, h)?;
         if idx.has(nva::POLICY_DELETE) {
             return Err(Rc::ATTRIBUTES.handle(2));
         }
@@ -206,7 +206,7 @@ impl Command for NvUndefineSpace {
         if auth == rh::OWNER && idx.has(nva::PLATFORMCREATE) {
             return Err(Rc::NV_AUTHORIZATION);
         }
-        model::delete(ctx.p, h);
+        model::delete(&mut ctx.p, h);
         ctx.mark_dirty();
         Ok(NoParams)
     }
@@ -223,10 +223,10 @@ impl Command for NvUndefineSpaceSpecial {
     type Out = NoParams;
     fn run(ctx: &mut Ctx<'_>, handles: &[Handle], _: NoParams) -> TpmResult<NoParams> {
         let h = handle(handles, 0)?;
-        if !index(ctx.p, h)?.has(nva::POLICY_DELETE) {
+        if !index(&ctx.p, h)?.has(nva::POLICY_DELETE) {
             return Err(Rc::ATTRIBUTES.handle(1));
         }
-        model::delete(ctx.p, h);
+        model::delete(&mut ctx.p, h);
         ctx.mark_dirty();
         Ok(NoParams)
     }
@@ -257,7 +257,7 @@ impl Command for NvReadPublic {
     type In = NoParams;
     type Out = NvReadPublicOut;
     fn run(ctx: &mut Ctx<'_>, handles: &[Handle], _: NoParams) -> TpmResult<NvReadPublicOut> {
-        let idx = index(ctx.p, handle(handles, 0)?)?;
+        let idx = index(&ctx.p, handle(handles, 0)?)?;
         Ok(NvReadPublicOut {
             public: idx.public(),
             name: idx.name(),
@@ -285,7 +285,7 @@ impl Command for NvWrite {
     type Out = NoParams;
     fn run(ctx: &mut Ctx<'_>, handles: &[Handle], input: NvWriteIn) -> TpmResult<NoParams> {
         let auth = handle(handles, 0)?;
-        let idx = index_mut(ctx.p, handle(handles, 1)?)?;
+        let idx = index_mut(&mut ctx.p, handle(handles, 1)?)?;
         write_access(auth, idx)?;
         if matches!(idx.index_type(), nt::COUNTER | nt::BITS | nt::EXTEND) {
             return Err(Rc::ATTRIBUTES);
@@ -333,7 +333,7 @@ impl Command for NvIncrement {
     fn run(ctx: &mut Ctx<'_>, handles: &[Handle], _: NoParams) -> TpmResult<NoParams> {
         let auth = handle(handles, 0)?;
         let high_water = ctx.p.nv_counter_high_water;
-        let idx = index_mut(ctx.p, handle(handles, 1)?)?;
+        let idx = index_mut(&mut ctx.p, handle(handles, 1)?)?;
         write_access(auth, idx)?;
         if idx.index_type() != nt::COUNTER {
             return Err(Rc::ATTRIBUTES.handle(2));
@@ -371,7 +371,7 @@ impl Command for NvExtend {
     type Out = NoParams;
     fn run(ctx: &mut Ctx<'_>, handles: &[Handle], input: NvExtendIn) -> TpmResult<NoParams> {
         let auth = handle(handles, 0)?;
-        let idx = index_mut(ctx.p, handle(handles, 1)?)?;
+        let idx = index_mut(&mut ctx.p, handle(handles, 1)?)?;
         write_access(auth, idx)?;
         if idx.index_type() != nt::EXTEND {
             return Err(Rc::ATTRIBUTES.handle(2));
@@ -407,7 +407,7 @@ impl Command for NvSetBits {
     type Out = NoParams;
     fn run(ctx: &mut Ctx<'_>, handles: &[Handle], input: NvSetBitsIn) -> TpmResult<NoParams> {
         let auth = handle(handles, 0)?;
-        let idx = index_mut(ctx.p, handle(handles, 1)?)?;
+        let idx = index_mut(&mut ctx.p, handle(handles, 1)?)?;
         write_access(auth, idx)?;
         if idx.index_type() != nt::BITS {
             return Err(Rc::ATTRIBUTES.handle(2));
@@ -438,7 +438,7 @@ impl Command for NvWriteLock {
     type Out = NoParams;
     fn run(ctx: &mut Ctx<'_>, handles: &[Handle], _: NoParams) -> TpmResult<NoParams> {
         let auth = handle(handles, 0)?;
-        let idx = index_mut(ctx.p, handle(handles, 1)?)?;
+        let idx = index_mut(&mut ctx.p, handle(handles, 1)?)?;
         match write_access(auth, idx) {
             Ok(()) => {}
             Err(Rc::NV_LOCKED) => return Ok(NoParams),
@@ -503,7 +503,7 @@ impl Command for NvRead {
     type Out = NvReadOut;
     fn run(ctx: &mut Ctx<'_>, handles: &[Handle], input: NvReadIn) -> TpmResult<NvReadOut> {
         let auth = handle(handles, 0)?;
-        let idx = index(ctx.p, handle(handles, 1)?)?;
+        let idx = index(&ctx.p, handle(handles, 1)?)?;
         read_access(auth, idx)?;
         let size = usize::from(input.size);
         let offset = usize::from(input.offset);
@@ -535,7 +535,7 @@ impl Command for NvReadLock {
     type Out = NoParams;
     fn run(ctx: &mut Ctx<'_>, handles: &[Handle], _: NoParams) -> TpmResult<NoParams> {
         let auth = handle(handles, 0)?;
-        let idx = index_mut(ctx.p, handle(handles, 1)?)?;
+        let idx = index_mut(&mut ctx.p, handle(handles, 1)?)?;
         match read_access(auth, idx) {
             Ok(()) | Err(Rc::NV_UNINITIALIZED) => {}
             Err(Rc::NV_LOCKED) => return Ok(NoParams),
@@ -567,7 +567,7 @@ impl Command for NvChangeAuth {
     type In = NvChangeAuthIn;
     type Out = NoParams;
     fn run(ctx: &mut Ctx<'_>, handles: &[Handle], input: NvChangeAuthIn) -> TpmResult<NoParams> {
-        let idx = index_mut(ctx.p, handle(handles, 0)?)?;
+        let idx = index_mut(&mut ctx.p, handle(handles, 0)?)?;
         let new = crate::auth::trim_trailing_zeros(input.new_auth.as_slice());
         if new.len() > idx.name_alg.digest_size() {
             return Err(Rc::SIZE.param(1));
@@ -581,14 +581,14 @@ impl Command for NvChangeAuth {
 /// The NV part of `TPM2_Startup`: called by `startup::Startup` for TPM
 /// Reset and TPM Restart (see [`model::startup`]).
 pub fn on_startup(ctx: &mut Ctx<'_>, kind: StartupKind) {
-    if model::startup(ctx.p, kind) {
+    if model::startup(&mut ctx.p, kind) {
         ctx.mark_dirty();
     }
 }
 
 /// The NV part of `TPM2_Clear`: owner-defined indices are deleted.
 pub fn on_clear(ctx: &mut Ctx<'_>) {
-    model::flush_owner_indices(ctx.p);
+    model::flush_owner_indices(&mut ctx.p);
     ctx.mark_dirty();
 }
 
@@ -626,7 +626,7 @@ impl Command for NvCertify {
         let auth = handle(handles, 1)?;
         let nvh = handle(handles, 2)?;
         let (signer, scheme) = signer_and_scheme(ctx, sh, 1, input.in_scheme.0, 2)?;
-        let idx = index(ctx.p, nvh)?.clone();
+        let idx = index(&ctx.p, nvh)?.clone();
         read_access(auth, &idx)?;
         let attested = if input.size == 0 && input.offset == 0 {
             let hash = scheme.hash().unwrap_or(idx.name_alg);
@@ -748,7 +748,7 @@ impl Command for NvReadPublic2 {
     type In = NoParams;
     type Out = NvReadPublic2Out;
     fn run(ctx: &mut Ctx<'_>, handles: &[Handle], _: NoParams) -> TpmResult<NvReadPublic2Out> {
-        let idx = index(ctx.p, handle(handles, 0)?)?;
+        let idx = index(&ctx.p, handle(handles, 0)?)?;
         Ok(NvReadPublic2Out {
             public: NvPublic2(idx.public()),
             name: idx.name(),

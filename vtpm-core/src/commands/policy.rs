@@ -93,7 +93,7 @@ fn entity_hierarchy(ctx: &Ctx<'_>, h: Handle) -> Handle {
     if let Some(o) = ctx.object(h) {
         return o.hierarchy;
     }
-    if let Some(i) = find_nv(ctx.p, h) {
+    if let Some(i) = find_nv(&ctx.p, h) {
         return if i.has(nva::PLATFORMCREATE) {
             rh::PLATFORM
         } else {
@@ -222,7 +222,7 @@ impl Command for PolicySecret {
     ) -> TpmResult<PolicyAuthOut> {
         let auth_h = first(handles)?;
         let session_h = last(handles)?;
-        let name = entity_name(ctx.p, ctx.v, auth_h);
+        let name = entity_name(&ctx.p, ctx.v, auth_h);
         let hierarchy = entity_hierarchy(ctx, auth_h);
         #[allow(clippy::cast_possible_wrap)]
         let expiration = input.expiration as i32;
@@ -589,7 +589,7 @@ impl Command for PolicyNv {
             return Err(Rc::FAILURE);
         };
         let trial = policy_session(ctx, sh)?.trial;
-        let idx = find_nv(ctx.p, nv_h).ok_or(Rc::HANDLE.handle(2))?.clone();
+        let idx = find_nv(&ctx.p, nv_h).ok_or(Rc::HANDLE.handle(2))?.clone();
         if !trial {
             super::nv::read_access(auth_h, &idx)?;
             let start = usize::from(input.offset);
@@ -1020,7 +1020,7 @@ impl Command for PolicyAuthorizeNv {
         else {
             return Err(Rc::FAILURE);
         };
-        let idx = find_nv(ctx.p, nv_h).ok_or(Rc::HANDLE.handle(2))?.clone();
+        let idx = find_nv(&ctx.p, nv_h).ok_or(Rc::HANDLE.handle(2))?.clone();
         let s = policy_session(ctx, sh)?;
         if !s.trial {
             super::nv::read_access(auth_h, &idx)?;

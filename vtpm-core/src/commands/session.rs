@@ -71,7 +71,7 @@ impl ToParams for StartAuthSessionOut {
 
 /// Recover the salt (Part 1, 24: "Secret Sharing") with label "SECRET".
 fn decrypt_salt(ctx: &mut Ctx<'_>, key: Handle, encrypted: &[u8]) -> TpmResult<Vec<u8>> {
-    let obj = find_object(ctx.p, ctx.v, key)
+    let obj = find_object(&ctx.p, ctx.v, key)
         .ok_or(Rc::HANDLE.handle(1))?
         .clone();
     if !obj.public.has(oa::DECRYPT) {
@@ -147,9 +147,9 @@ impl Command for StartAuthSession {
         let (bind_auth, bound, da_bound, lockout_bound) = if bind == rh::NULL {
             (Vec::new(), None, false, false)
         } else {
-            let auth = entity_auth(ctx.p, ctx.v, bind).to_vec();
-            let name = entity_name(ctx.p, ctx.v, bind);
-            let exempt = da_exempt(ctx.p, ctx.v, bind);
+            let auth = entity_auth(&ctx.p, ctx.v, bind).to_vec();
+            let name = entity_name(&ctx.p, ctx.v, bind);
+            let exempt = da_exempt(&ctx.p, ctx.v, bind);
             // Policy sessions are never "bound" for the authValue rule.
             let bound = if policy {
                 None

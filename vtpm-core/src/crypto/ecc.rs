@@ -291,7 +291,7 @@ impl EccPrivate {
         )]
         fn go<C: CurveArithmetic>(d: &[u8], curve: Curve) -> TpmResult<EccPoint> {
             let d = nonzero_scalar::<C>(d, curve).ok_or(Rc::FAILURE)?;
-            coords::<C>(ProjectivePoint::<C>::generator() * *d)
+            coords::<C>(ProjectivePoint::<C>::mul_by_generator(&*d))
         }
         on_curve!(self.curve, go(&self.d, self.curve))
     }
@@ -365,7 +365,7 @@ impl EccPrivate {
             for _ in 0..64 {
                 let k_bytes = derive_scalar(curve, rng)?;
                 let k = nonzero_scalar::<C>(&k_bytes, curve).ok_or(Rc::FAILURE)?;
-                let e = ProjectivePoint::<C>::generator() * *k;
+                let e = ProjectivePoint::<C>::mul_by_generator(&*k);
                 if bool::from(e.is_identity()) {
                     continue;
                 }
@@ -567,11 +567,15 @@ pub fn mul(curve: Curve, k: &[u8], point: Option<&EccPoint>) -> TpmResult<EccPoi
         point: Option<&EccPoint>,
     ) -> TpmResult<EccPoint> {
         let base = match point {
-            Some(p) => ProjectivePoint::<C>::from(affine::<C>(p, curve)?),
-            None => ProjectivePoint::<C>::generator(),
+            Some(p) => Some(ProjectivePoint::<C>::from(affine::<C>(p, curve)?)),
+            None => None,
         };
         let k = Zeroizing::new(reduce_scalar::<C>(k, curve).ok_or(Rc::VALUE)?);
-        coords::<C>(base * *k)
+        match base {
+            Some(base) => coords::<C>(base * *k),
+            // [k]G from the base-point table when the build has one.
+            None => coords::<C>(ProjectivePoint::<C>::mul_by_generator(&k)),
+        }
     }
     on_curve!(curve, go(curve, k, point))
 }

@@ -108,6 +108,12 @@ impl Writer {
     pub const fn new() -> Self {
         Writer { buf: Vec::new() }
     }
+    /// An empty writer with room for `n` octets before it grows.
+    pub fn with_capacity(n: usize) -> Self {
+        Writer {
+            buf: Vec::with_capacity(n),
+        }
+    }
     /// Append raw bytes.
     pub fn bytes(&mut self, b: &[u8]) {
         self.buf.extend_from_slice(b);
