@@ -324,26 +324,26 @@ fn localities_up_to_the_configured_maximum_reach_the_tpm() {
 
 #[test]
 fn locality_is_passed_to_the_engine() {
-    // PCR 23 (the application PCR, resettable at any locality by the PC
-    // client profile) resets; PCR 17 is resettable only at locality 4 in
-    // the PC client profile. The difference in response codes between
-    // localities 0 and 4 shows the engine saw the locality.
+    // PCR 20 is resettable at localities 2 and 4 in the PC client profile
+    // (and this DRTM-capable TPM refuses TPM2_PCR_Reset at locality 4), not
+    // at locality 0. The difference in response codes between localities 0
+    // and 2 shows the engine saw the locality.
     let mut s = service(ServiceOptions {
         max_locality: 4,
         ..ServiceOptions::default()
     });
     let mut ram = ram(1);
-    let reset17 = cmd(0x13D, &[17], 1, &[]);
+    let reset20 = cmd(0x13D, &[20], 1, &[]);
     let mut codes = Vec::new();
-    for locality in [0u8, 4] {
-        poke(&mut ram, RAM_BASE, &request_page(locality, &reset17));
+    for locality in [0u8, 2] {
+        poke(&mut ram, RAM_BASE, &request_page(locality, &reset20));
         let rsp = s.handle(&mut ram, &SvsmRequest::vtpm_cmd(RAM_BASE));
         assert_eq!(rsp.result, Ok(()));
         let page = peek_page(&ram, RAM_BASE);
         codes.push(rc(page::decode_response(&page).unwrap()));
     }
-    assert_ne!(codes[0], 0, "PCR_Reset(17) at locality 0 must fail");
-    assert_eq!(codes[1], 0, "PCR_Reset(17) at locality 4 must succeed");
+    assert_ne!(codes[0], 0, "PCR_Reset(20) at locality 0 must fail");
+    assert_eq!(codes[1], 0, "PCR_Reset(20) at locality 2 must succeed");
 }
 
 #[test]
