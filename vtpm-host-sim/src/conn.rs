@@ -260,7 +260,6 @@ impl<R: Read> Read for Buffered<'_, R> {
     }
 }
 
-
 /// `u32 len | bytes | u32 0`: the mssim response framing.
 pub fn mssim_frame(rsp: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(rsp.len().saturating_add(8));
