@@ -720,7 +720,7 @@ pub fn unhex(s: &str) -> Option<Vec<u8>> {
 /// to the simulator directly over mssim, directly over swtpm, and through
 /// tpm2-abrmd (which itself talks mssim).
 ///
-/// ```ignore
+/// ```text
 /// per_transport!(seal_unseal, seal_unseal_mssim, seal_unseal_swtpm, seal_unseal_abrmd);
 /// ```
 #[macro_export]
