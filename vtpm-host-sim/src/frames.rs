@@ -52,54 +52,10 @@ pub fn read_sized(r: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
     read_len(r, len, Vec::new()).map(Some)
 }
 
-/// Request codes of the mssim protocol (`TpmTcpProtocol.h`).
+/// The mssim command codes. The SVSM vTPM protocol reuses them as its
+/// platform commands, so vtpm-svsm's table serves both.
 pub mod mssim_codes {
-    /// `TPM_SIGNAL_POWER_ON`.
-    pub const POWER_ON: u32 = 1;
-    /// `TPM_SIGNAL_POWER_OFF`.
-    pub const POWER_OFF: u32 = 2;
-    /// `TPM_SIGNAL_PHYS_PRES_ON`.
-    pub const PHYS_PRES_ON: u32 = 3;
-    /// `TPM_SIGNAL_PHYS_PRES_OFF`.
-    pub const PHYS_PRES_OFF: u32 = 4;
-    /// `TPM_SIGNAL_HASH_START`.
-    pub const HASH_START: u32 = 5;
-    /// `TPM_SIGNAL_HASH_DATA`.
-    pub const HASH_DATA: u32 = 6;
-    /// `TPM_SIGNAL_HASH_END`.
-    pub const HASH_END: u32 = 7;
-    /// `TPM_SEND_COMMAND`.
-    pub const SEND_COMMAND: u32 = 8;
-    /// `TPM_SIGNAL_CANCEL_ON`.
-    pub const CANCEL_ON: u32 = 9;
-    /// `TPM_SIGNAL_CANCEL_OFF`.
-    pub const CANCEL_OFF: u32 = 10;
-    /// `TPM_SIGNAL_NV_ON`.
-    pub const NV_ON: u32 = 11;
-    /// `TPM_SIGNAL_NV_OFF`.
-    pub const NV_OFF: u32 = 12;
-    /// `TPM_SIGNAL_KEY_CACHE_ON`.
-    pub const KEY_CACHE_ON: u32 = 13;
-    /// `TPM_SIGNAL_KEY_CACHE_OFF`.
-    pub const KEY_CACHE_OFF: u32 = 14;
-    /// `TPM_REMOTE_HANDSHAKE`.
-    pub const REMOTE_HANDSHAKE: u32 = 15;
-    /// `TPM_SET_ALTERNATIVE_RESULT`.
-    pub const SET_ALTERNATIVE_RESULT: u32 = 16;
-    /// `TPM_SIGNAL_RESET`.
-    pub const RESET: u32 = 17;
-    /// `TPM_SIGNAL_RESTART`.
-    pub const RESTART: u32 = 18;
-    /// `TPM_SESSION_END`.
-    pub const SESSION_END: u32 = 20;
-    /// `TPM_STOP`.
-    pub const STOP: u32 = 21;
-    /// `TPM_GET_COMMAND_RESPONSE_SIZES`.
-    pub const GET_COMMAND_RESPONSE_SIZES: u32 = 25;
-    /// `TPM_ACT_GET_SIGNALED`.
-    pub const ACT_GET_SIGNALED: u32 = 26;
-    /// `TPM_TEST_FAILURE_MODE`.
-    pub const TEST_FAILURE_MODE: u32 = 30;
+    pub use vtpm_svsm::protocol::platform_command::*;
 }
 
 use mssim_codes::{
