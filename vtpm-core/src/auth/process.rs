@@ -215,8 +215,9 @@ impl<P: Platform> Tpm<P> {
     }
 
     /// TPM_RC_LOCKOUT when the entity's authValue may not be tried now.
+    /// (Self-healing is brought up to date once per command, at its start:
+    /// `execute_inner` calls [`Self::da_tick`].)
     fn check_locked_out(&mut self, lockout: bool) -> TpmResult<()> {
-        self.da_tick();
         if lockout {
             if self.p.lockout_auth_disabled {
                 return Err(Rc::LOCKOUT);
